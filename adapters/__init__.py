@@ -1,0 +1,104 @@
+"""Targets: how the kit finds, imports and describes each implementation under test.
+
+A target is chosen by name (``reference``, ``lightning``, ``pytorch_lightning``, or any
+name registered in the ``lightning_conformance.targets`` entry-point group) or by a
+``module:factory`` spec whose factory takes no arguments and returns a ``Target``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from importlib.metadata import entry_points
+
+from .base import CAPABILITIES, PL_NAMES, Run, Target
+from .deviations import Deviation, load_deviations
+
+__all__ = [
+    "BUILTIN_TARGETS",
+    "CAPABILITIES",
+    "ENTRY_POINT_GROUP",
+    "PL_NAMES",
+    "Deviation",
+    "Run",
+    "Target",
+    "TargetError",
+    "installed_targets",
+    "load_deviations",
+    "load_target",
+]
+
+ENTRY_POINT_GROUP = "lightning_conformance.targets"
+
+# name -> (factory spec, module whose presence means the target is installed)
+BUILTIN_TARGETS = {
+    "reference": ("adapters.reference:ReferenceTarget", "reference"),
+    "lightning": ("adapters.lightning:lightning_target", "lightning"),
+    "pytorch_lightning": ("adapters.lightning:pytorch_lightning_target", "pytorch_lightning"),
+}
+
+
+class TargetError(Exception):
+    """A target could not be found, imported or used; the message says how to fix it."""
+
+
+def installed_targets() -> list[str]:
+    """Built-in targets whose package is installed, plus registered entry points."""
+    names = [
+        name
+        for name, (_, module) in BUILTIN_TARGETS.items()
+        if importlib.util.find_spec(module) is not None
+    ]
+    names += [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in names]
+    return names
+
+
+def load_target(spec: str) -> Target:
+    """Import and build the target named by ``spec``; raise TargetError with a fix hint."""
+    factory = _resolve_factory(spec)
+    try:
+        target = factory()
+    except ImportError as error:
+        raise TargetError(
+            f"target {spec!r} could not be imported: {error}. Install it in this environment "
+            f"(for example `pip install {spec}`) or choose another --target."
+        ) from None
+    missing = [attr for attr in ("name", "version", "contract", "capabilities", "pl", "run")
+               if not hasattr(target, attr)]
+    if missing:
+        raise TargetError(f"target {spec!r} does not satisfy the Target protocol: "
+                          f"missing {', '.join(missing)} (see adapters/base.py)")
+    absent = [name for name in PL_NAMES if not hasattr(target.pl, name)]
+    if absent:
+        raise TargetError(f"target {spec!r}: its pl namespace lacks {', '.join(absent)}")
+    return target
+
+
+def _resolve_factory(spec: str):
+    if spec in BUILTIN_TARGETS:
+        return _import_factory(BUILTIN_TARGETS[spec][0], spec)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == spec:
+            return _import_factory(entry.value, spec)
+    if ":" in spec:
+        return _import_factory(spec, spec)
+    known = ", ".join(sorted(set(BUILTIN_TARGETS) | set(installed_targets())))
+    raise TargetError(
+        f"unknown target {spec!r}: use one of {known}, a name registered in the "
+        f"{ENTRY_POINT_GROUP!r} entry-point group, or 'package.module:factory'."
+    )
+
+
+def _import_factory(path: str, spec: str):
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise TargetError(
+            f"target {spec!r} could not be imported: {error}. Check that {module_name!r} "
+            f"is installed and importable."
+        ) from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise TargetError(f"target {spec!r}: module {module_name!r} has no {attr!r}") from None

@@ -1,0 +1,62 @@
+"""Real Lightning as a target: ``lightning`` (namespace ``lightning.pytorch``) or
+``pytorch_lightning``. Every version difference of Lightning itself belongs here."""
+
+from __future__ import annotations
+
+import importlib
+from types import SimpleNamespace
+
+from packaging.version import Version
+
+from ._runner import neutral_settings, run_stage
+
+__all__ = ["LightningTarget", "lightning_target", "pytorch_lightning_target"]
+
+
+class LightningTarget:
+    """Lightning imported from one exact namespace; never falls back to the other one."""
+
+    capabilities = frozenset({"hooks"})
+
+    def __init__(self, name: str, distribution: str, namespace: str):
+        root = importlib.import_module(distribution)
+        pl = importlib.import_module(namespace)
+        self.name = name
+        self.version = Version(root.__version__)
+        # Note: lightning < 2.6 pulls in pytorch_lightning 2.6.6 beside it, so the version
+        # is read from the very distribution whose namespace is under test.
+        self.contract = self.version
+        self.pl = _namespace(pl, importlib.import_module(f"{namespace}.callbacks"),
+                             _misconfiguration(namespace))
+
+    def trainer_settings(self, root_dir: str) -> dict:
+        return neutral_settings(root_dir)
+
+    def run(self, verb, module, **kwargs):
+        return run_stage(self, verb, module, **kwargs)
+
+
+def _namespace(pl, callbacks, misconfiguration) -> SimpleNamespace:
+    return SimpleNamespace(
+        LightningModule=pl.LightningModule,
+        LightningDataModule=pl.LightningDataModule,
+        Callback=pl.Callback,
+        Trainer=pl.Trainer,
+        Checkpoint=callbacks.Checkpoint,
+        ModelCheckpoint=callbacks.ModelCheckpoint,
+        MisconfigurationException=misconfiguration,
+        seed_everything=pl.seed_everything,
+    )
+
+
+def _misconfiguration(namespace: str):
+    module = importlib.import_module(f"{namespace}.utilities.exceptions")
+    return module.MisconfigurationException
+
+
+def lightning_target() -> LightningTarget:
+    return LightningTarget("lightning", "lightning", "lightning.pytorch")
+
+
+def pytorch_lightning_target() -> LightningTarget:
+    return LightningTarget("pytorch_lightning", "pytorch_lightning", "pytorch_lightning")

@@ -1,0 +1,35 @@
+"""The kit's own reference trainer as a target."""
+
+from __future__ import annotations
+
+import importlib
+from types import SimpleNamespace
+
+from packaging.version import Version
+
+from ._runner import neutral_settings, run_stage
+from .base import PL_NAMES
+
+__all__ = ["REFERENCE_CONTRACT", "ReferenceTarget"]
+
+# The Lightning release whose contract the reference implements.
+REFERENCE_CONTRACT = Version("2.6.6")
+
+
+class ReferenceTarget:
+    """The reference trainer (``reference/``), or a mutated copy of it loaded as a package."""
+
+    capabilities = frozenset({"hooks"})
+    contract = REFERENCE_CONTRACT
+
+    def __init__(self, package: str = "reference", name: str = "reference"):
+        module = importlib.import_module(package)
+        self.name = name
+        self.version = Version(module.__version__)
+        self.pl = SimpleNamespace(**{attr: getattr(module, attr) for attr in PL_NAMES})
+
+    def trainer_settings(self, root_dir: str) -> dict:
+        return neutral_settings(root_dir)
+
+    def run(self, verb, module, **kwargs):
+        return run_stage(self, verb, module, **kwargs)

@@ -1,0 +1,111 @@
+"""Contract versions and the named behaviour changes that make clauses vary by version.
+
+A clause whose expectation differs between Lightning versions declares the changes it
+depends on (``@clause(..., changes=("run_stage_zero_grad",))``). Its test asks the
+``contract`` fixture ``contract.has("run_stage_zero_grad")`` instead of comparing versions,
+so every version difference lives in this table, with its evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+__all__ = ["CHANGES", "Change", "Contract", "UndeclaredChangeError", "parse_version"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One observable behaviour change of Lightning, in words, with its evidence."""
+
+    name: str
+    since: str
+    before: str
+    after: str
+    evidence: str
+
+    @property
+    def since_version(self) -> Version:
+        return Version(self.since)
+
+
+CHANGES: dict[str, Change] = {
+    change.name: change
+    for change in (
+        Change(
+            "run_stage_zero_grad",
+            "2.1.0",
+            before="The module's zero_grad is called at the start of every evaluation loop.",
+            after="The module's zero_grad is called once per stage, right after on_fit_start "
+            "(or configure_model outside fit), and before in-fit validation through "
+            "on_validation_model_zero_grad.",
+            evidence="Lightning 2.1.0 CHANGELOG, PR #18710 (trainer/trainer.py::_run_stage)",
+        ),
+        Change(
+            "configure_model_hook",
+            "2.1.0",
+            before="configure_sharded_model is the hook that builds the model inside the strategy.",
+            after="configure_model is called after setup and before configure_optimizers.",
+            evidence="Lightning 2.1.0 CHANGELOG, PR #18004 (trainer/call.py::_call_configure_model)",
+        ),
+        Change(
+            "eval_mode_restored_without_train_call",
+            "2.2.0",
+            before="After every evaluation loop the trainer calls train() and on_*_model_train.",
+            after="on_*_model_train is called only when overridden; otherwise each submodule's "
+            "training flag is restored directly, without a train() call.",
+            evidence="Lightning 2.2.0 CHANGELOG, PR #18951 (loops/evaluation_loop.py)",
+        ),
+        Change(
+            "monitoring_callbacks_after_module",
+            "2.0.0",
+            before="Every callback's on_train_epoch_end runs before the module's.",
+            after="Checkpoint and EarlyStopping callbacks run on_train_epoch_end after the "
+            "module's; other callbacks run before it.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16567 (loops/fit_loop.py::on_advance_end)",
+        ),
+        Change(
+            "epoch_end_hooks_removed",
+            "2.0.0",
+            before="training_epoch_end, validation_epoch_end and test_epoch_end are called "
+            "with the step outputs.",
+            after="Defining training_epoch_end, validation_epoch_end or test_epoch_end raises "
+            "NotImplementedError when the stage starts.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16520 (trainer/configuration_validator.py)",
+        ),
+    )
+}
+
+
+class UndeclaredChangeError(KeyError):
+    """A clause asked about a behaviour change it did not declare."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The contract of one Lightning version, as seen by one clause."""
+
+    version: Version
+    declared: frozenset[str] = frozenset(CHANGES)
+
+    def has(self, change: str) -> bool:
+        """Whether this contract version includes the named behaviour change."""
+        if change not in CHANGES:
+            raise UndeclaredChangeError(f"unknown behaviour change {change!r}")
+        if change not in self.declared:
+            raise UndeclaredChangeError(
+                f"the clause asks about {change!r} but does not list it in changes=(...)"
+            )
+        return self.version >= CHANGES[change].since_version
+
+    def restricted(self, changes: frozenset[str]) -> Contract:
+        return Contract(self.version, changes)
+
+
+def parse_version(text: str, *, where: str) -> Version:
+    """Parse a Lightning version such as ``2.6`` or ``2.0.9.post0``; name the source on error."""
+    try:
+        return Version(text)
+    except Exception:
+        raise ValueError(f"Invalid contract version {text!r} from {where}") from None

@@ -1,0 +1,105 @@
+"""Expected hook sequences, in call-entry order, built the way Lightning's own
+``tests/tests_pytorch/models/test_hooks.py`` builds them: small blocks joined in order.
+
+Names are ``Owner.hook``: ``Module``, ``Callback`` (the recording callback),
+``DataModule``. Blocks that changed between Lightning versions take the clause's
+``contract`` and ask it about the named change (see ``_contract.CHANGES``).
+"""
+
+from __future__ import annotations
+
+from ._trace import HookSequence
+
+__all__ = [
+    "both",
+    "eval_loop",
+    "fit_end",
+    "fit_start",
+    "predict_loop",
+    "seq",
+    "train_batch",
+    "transfer",
+]
+
+
+def seq(*blocks) -> HookSequence:
+    """Join blocks (lists of names) into one expected sequence."""
+    return HookSequence(name for block in blocks for name in block)
+
+
+def both(hook: str, callback: bool = True) -> list[str]:
+    """A hook called on the callbacks first, then on the module."""
+    return ([f"Callback.{hook}"] if callback else []) + [f"Module.{hook}"]
+
+
+def transfer() -> list[str]:
+    return ["Module.on_before_batch_transfer", "Module.transfer_batch_to_device",
+            "Module.on_after_batch_transfer"]
+
+
+def fit_start(contract, *, callback: bool = True, datamodule: bool = False) -> list[str]:
+    """From ``configure_callbacks`` to the stage's ``zero_grad`` (no overridden extras)."""
+    setup = (["DataModule.setup"] if datamodule else []) + both("setup", callback)
+    return seq(
+        ["Module.configure_callbacks"],
+        setup,
+        ["Module.configure_optimizers"],
+        both("on_fit_start", callback),
+        ["Module.zero_grad"] if contract.has("run_stage_zero_grad") else [],
+    )
+
+
+def fit_end(*, callback: bool = True, datamodule: bool = False) -> list[str]:
+    teardown = (["DataModule.teardown"] if datamodule else []) + both("teardown", callback)
+    return seq(both("on_train_end", callback), both("on_fit_end", callback), teardown)
+
+
+def train_batch(*, callback: bool = True, zero_grad: bool = True, step: bool = True,
+                scheduler: bool = False) -> list[str]:
+    """One automatic-optimization batch; the closure runs inside ``optimizer_step``."""
+    closure = ["Module.training_step"]
+    if zero_grad:
+        closure += [*both("on_before_zero_grad", callback), "Module.optimizer_zero_grad"]
+    closure += [*both("on_before_backward", callback), "Module.backward",
+                *both("on_after_backward", callback)]
+    if step:
+        closure = ["Module.optimizer_step", *closure, *both("on_before_optimizer_step", callback),
+                   "Module.configure_gradient_clipping", "Module.clip_gradients"]
+    return seq(
+        transfer(),
+        both("on_train_batch_start", callback),
+        closure,
+        ["Module.lr_scheduler_step"] if scheduler else [],
+        both("on_train_batch_end", callback),
+    )
+
+
+def eval_loop(noun: str, batches: int, *, callback: bool = True, dataloader: bool = True,
+              in_fit: bool = False) -> list[str]:
+    """One evaluation loop (``noun`` is validation or test) with its mode hooks."""
+    loader = "val_dataloader" if noun == "validation" else f"{noun}_dataloader"
+    batch = seq(transfer(), both(f"on_{noun}_batch_start", callback), [f"Module.{noun}_step"],
+                both(f"on_{noun}_batch_end", callback))
+    return seq(
+        ["Module.on_validation_model_zero_grad", "Module.zero_grad"] if in_fit else [],
+        [f"Module.{loader}"] if dataloader else [],
+        [f"Module.on_{noun}_model_eval", "Module.train"],
+        both(f"on_{noun}_start", callback),
+        both(f"on_{noun}_epoch_start", callback),
+        batch * batches,
+        both(f"on_{noun}_epoch_end", callback),
+        both(f"on_{noun}_end", callback),
+    )
+
+
+def predict_loop(batches: int, *, callback: bool = True) -> list[str]:
+    batch = seq(transfer(), both("on_predict_batch_start", callback), ["Module.predict_step"],
+                both("on_predict_batch_end", callback))
+    return seq(
+        ["Module.predict_dataloader", "Module.on_predict_model_eval", "Module.train"],
+        both("on_predict_start", callback),
+        both("on_predict_epoch_start", callback),
+        batch * batches,
+        both("on_predict_epoch_end", callback),
+        both("on_predict_end", callback),
+    )

@@ -1,0 +1,211 @@
+"""The pytest plugin (entry point ``pytest11``): runs conformance clauses against targets.
+
+Targets are resolved like pytest-timeout resolves its settings: ``--target`` (repeatable)
+→ the ``LCK_TARGET`` environment variable (comma-separated) → the ``lck_target`` ini value
+→ ``reference``. Nothing is imported until a test asks for the ``target`` fixture, so the
+plugin costs nothing in projects that only have it installed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ._clause import REGISTRY
+from ._contract import Contract, parse_version
+
+TARGET_DESC = (
+    "target to check: reference, lightning, pytorch_lightning, an entry-point name or "
+    "module:factory (repeatable; env LCK_TARGET, ini lck_target; default reference)"
+)
+CONTRACT_DESC = "check every target against this Lightning version's contract (default: its own)"
+AREA_DESC = "only run clauses of this area, e.g. HOOK (repeatable)"
+REPORT_DESC = "write one JSON report per target into this directory"
+
+_STATE = pytest.StashKey["_State"]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("lightning-conformance")
+    group.addoption("--target", action="append", dest="lc_targets", help=TARGET_DESC)
+    group.addoption("--contract", dest="lc_contract", help=CONTRACT_DESC)
+    group.addoption("--area", action="append", dest="lc_areas", help=AREA_DESC)
+    group.addoption("--conformance-report", dest="lc_report_dir", help=REPORT_DESC)
+    parser.addini("lck_target", TARGET_DESC)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "clause(id): the conformance clause this test checks")
+    config.addinivalue_line("markers", "requires(*capabilities): target capabilities needed")
+    config.stash[_STATE] = _State(config)
+    config.pluginmanager.register(config.stash[_STATE], "lightning-conformance-state")
+    if "s" not in config.option.reportchars:  # a skip is never silent
+        config.option.reportchars += "sxX"
+
+
+class _State:
+    """Per-session settings, the loaded targets and the result collector."""
+
+    def __init__(self, config):
+        self.specs, self.where = _target_specs(config)
+        contract = config.getoption("lc_contract")
+        self.contract = parse_version(contract, where="--contract") if contract else None
+        self.areas = {area.upper() for area in config.getoption("lc_areas") or ()}
+        self.collector = None
+        self.collection_errors: list[str] = []
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext.strip()}")
+
+    def pytest_runtest_logreport(self, report):
+        properties = dict(report.user_properties)
+        if "clause" in properties and self.collector is not None:
+            from ._session import record
+
+            record(self.collector, report, properties)
+
+    def adapters(self) -> dict:
+        if self.collector is None:
+            from adapters import TargetError, load_target
+
+            from ._results import ResultCollector
+
+            try:
+                loaded = {}
+                for spec in self.specs:
+                    adapter = load_target(spec)
+                    loaded[adapter.name] = adapter
+            except TargetError as error:
+                raise pytest.UsageError(f"{error} (target from {self.where})") from None
+            self.collector = ResultCollector(loaded)
+            for name, adapter in loaded.items():
+                self.collector.contracts[name] = self.contract or adapter.contract
+        return self.collector.targets
+
+
+def _target_specs(config) -> tuple[list[str], str]:
+    if config.getoption("lc_targets"):
+        return config.getoption("lc_targets"), "--target"
+    if os.environ.get("LCK_TARGET"):
+        specs = [s.strip() for s in os.environ["LCK_TARGET"].split(",") if s.strip()]
+        return specs, "LCK_TARGET"
+    if config.getini("lck_target"):
+        return config.getini("lck_target").split(), "ini lck_target"
+    return ["reference"], "default"
+
+
+def state(config) -> _State:
+    return config.stash[_STATE]
+
+
+def pytest_report_header(config):
+    current = state(config)
+    contract = current.contract or "each target's own version"
+    return f"lightning-conformance: targets {', '.join(current.specs)} " \
+           f"(from {current.where}); contract {contract}"
+
+
+def pytest_generate_tests(metafunc):
+    if "target" in metafunc.fixturenames:
+        adapters = state(metafunc.config).adapters()
+        metafunc.parametrize("lc_adapter", list(adapters.values()), ids=list(adapters),
+                             scope="session")
+
+
+@pytest.fixture
+def target(lc_adapter, tmp_path, request):
+    """The target under test, bound to this clause's temp dir and contract."""
+    from ._harness import Harness
+
+    clause = REGISTRY.get(_clause_id(request.node) or "")
+    contract = Contract(state(request.config).collector.contracts[lc_adapter.name])
+    declared = frozenset(clause.changes) if clause else frozenset()
+    return Harness(lc_adapter, tmp_path, contract.restricted(declared))
+
+
+@pytest.fixture
+def contract(target):
+    """The contract version this clause checks, restricted to the changes it declares."""
+    return target.contract
+
+
+def _clause_id(item) -> str | None:
+    marker = item.get_closest_marker("clause")
+    return marker.args[0] if marker else None
+
+
+def _adapter(item):
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("lc_adapter") if callspec else None
+
+
+def pytest_collection_modifyitems(config, items):
+    current = state(config)
+    if current.collector is None:
+        return
+    from ._session import apply_selection
+
+    apply_selection(config, items, current)
+
+
+def pytest_collection_finish(session):
+    current = state(session.config)
+    if current.collector is None:
+        return
+    from ._session import header_line
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(header_line(current.collector))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    clause_id, adapter = _clause_id(item), _adapter(item)
+    if clause_id and adapter is not None:
+        report.user_properties.append(("clause", clause_id))
+        report.user_properties.append(("target", adapter.name))
+        if report.failed:
+            clause = REGISTRY.get(clause_id)
+            contract = state(item.config).collector.contracts[adapter.name]
+            report.sections.append((
+                f"clause {clause_id}",
+                f"{clause.sentence if clause else ''}\nsource: {clause.source if clause else ''}"
+                f"\ntarget: {adapter.name} {adapter.version} (contract {contract})",
+            ))
+    return report
+
+
+def pytest_sessionfinish(session):
+    current = state(session.config)
+    if current.collector is None:
+        return
+    report_dir = session.config.getoption("lc_report_dir")
+    if report_dir:
+        current.collector.write(Path(report_dir))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    current = state(config)
+    if current.collector is None:
+        return
+    from ._session import summary_lines
+
+    terminalreporter.section("lightning-conformance")
+    for line in summary_lines(current.collector):
+        terminalreporter.write_line(line)
+
+
+def pytest_assertrepr_compare(config, op, left, right):
+    from ._trace import HookSequence, diff_lines
+
+    if op == "==" and isinstance(left, HookSequence) and isinstance(right, HookSequence):
+        return [
+            f"hook sequences differ: expected {len(left)} calls, got {len(right)}",
+            *diff_lines(left, right),
+        ]
+    return None
