@@ -41,8 +41,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "requires(*capabilities): target capabilities needed")
     config.stash[_STATE] = _State(config)
     config.pluginmanager.register(config.stash[_STATE], "lightning-conformance-state")
-    if "s" not in config.option.reportchars:  # a skip is never silent
-        config.option.reportchars += "sxX"
+    reportchars = getattr(config.option, "reportchars", None)
+    if reportchars is not None and "s" not in reportchars:  # a skip is never silent
+        config.option.reportchars = reportchars + "sxX"
 
 
 class _State:

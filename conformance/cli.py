@@ -1,0 +1,164 @@
+"""The ``lightning-conformance`` command: run the clauses, list them, list the targets.
+
+Exit codes: 0 nothing failed, 1 a clause failed (or could not run), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import _render
+
+__all__ = ["main"]
+
+PROG = "lightning-conformance"
+RUN_DESC = "Run every clause against every installed target (or the ones named)."
+CLAUSES_DESC = "Print the clause registry."
+TARGETS_DESC = "List the targets this environment can check, with their versions."
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line, exit code 2."""
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help=RUN_DESC, description=RUN_DESC)
+    run.add_argument("--target", action="append", help="target name or module:factory "
+                     "(repeatable; default: every installed target)")
+    run.add_argument("--area", action="append", help="only this area, e.g. HOOK (repeatable)")
+    run.add_argument("--report-dir", default="conformance-report", type=Path,
+                     help="directory for <target>.json reports (default: conformance-report)")
+    run.add_argument("--contract", help="check against this Lightning version's contract")
+    run.add_argument("-k", dest="keyword", help="pytest -k expression to select clauses")
+    run.set_defaults(handler=_run)
+
+    clauses = commands.add_parser("clauses", help=CLAUSES_DESC, description=CLAUSES_DESC)
+    output = clauses.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--markdown", action="store_true", help="print CLAUSES.md")
+    clauses.add_argument("--area", action="append", help="only this area (repeatable)")
+    clauses.set_defaults(handler=_clauses)
+
+    targets = commands.add_parser("targets", help=TARGETS_DESC, description=TARGETS_DESC)
+    targets.set_defaults(handler=_targets)
+    return parser
+
+
+def _load_targets(specs) -> dict:
+    from adapters import TargetError, installed_targets, load_target
+
+    loaded = {}
+    for spec in specs or installed_targets():
+        try:
+            target = load_target(spec)
+        except TargetError as error:
+            raise UsageError(error) from None
+        loaded[target.name] = target
+    return loaded
+
+
+def _areas(values) -> list[str]:
+    from ._clause import AREAS
+
+    areas = [value.upper() for value in values or ()]
+    unknown = [area for area in areas if area not in AREAS]
+    if unknown:
+        raise UsageError(f"unknown area {', '.join(unknown)}; choose from {', '.join(AREAS)}")
+    return areas
+
+
+def _run(args) -> int:
+    import pytest
+
+    areas = _areas(args.area)
+    targets = _load_targets(args.target)
+    if args.contract:
+        from ._contract import parse_version
+
+        try:
+            parse_version(args.contract, where="--contract")
+        except ValueError as error:
+            raise UsageError(error) from None
+    capture = _Capture()
+    started = time.perf_counter()
+    code = pytest.main(_pytest_args(args, targets, areas), plugins=[capture])
+    elapsed = time.perf_counter() - started
+    collector = capture.collector
+    if code == pytest.ExitCode.INTERNAL_ERROR:
+        print(f"{PROG}: pytest stopped with an internal error (see above)", file=sys.stderr)
+        return 1
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED) or not collector:
+        raise UsageError("no clause matched the selection (check --area and -k)")
+    paths = collector.write(args.report_dir)
+    print(_render.run_summary(collector, paths, elapsed))
+    failed = any(collector.counts(name)[status]
+                 for name in collector.targets for status in ("failed", "error"))
+    return 1 if failed or collector.collection_errors or code != pytest.ExitCode.OK else 0
+
+
+def _pytest_args(args, targets, areas) -> list[str]:
+    argv = [str(Path(__file__).parent), "-p", "no:cacheprovider", "-p", "no:terminal",
+            "-o", "verbosity_assertions=2", "-o", "python_files=test_*.py",
+            "-o", "filterwarnings=ignore::Warning", "--rootdir", str(Path(__file__).parent)]
+    for name in targets:
+        argv += ["--target", name]
+    for area in areas:
+        argv += ["--area", area]
+    if args.contract:
+        argv += ["--contract", args.contract]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    return argv
+
+
+class _Capture:
+    """A pytest plugin that hands the session's result collector back to the CLI."""
+
+    collector = None
+
+    def pytest_sessionfinish(self, session):
+        from .plugin import state
+
+        self.collector = state(session.config).collector
+
+
+def _clauses(args) -> int:
+    from . import load_registry
+
+    areas = _areas(args.area)
+    clauses = [c for c in load_registry().values() if not areas or c.area in areas]
+    if args.json:
+        print(json.dumps([c.as_dict() for c in clauses], indent=2))
+    elif args.markdown:
+        print(_render.clauses_markdown(clauses), end="")
+    else:
+        print(_render.clauses_text(clauses))
+    return 0
+
+
+def _targets(args) -> int:
+    for name, target in _load_targets(None).items():
+        capabilities = ", ".join(sorted(target.capabilities))
+        print(f"{name:<20} {str(target.version):<12} contract {target.contract}  [{capabilities}]")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
