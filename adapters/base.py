@@ -36,6 +36,8 @@ class Target(Protocol):
     contract: Version  # the contract version it is checked against by default
     capabilities: frozenset[str]
     pl: Any  # namespace with PL_NAMES
+    # Optional: ``deviations_path``, a TOML file of known deviations (default:
+    # adapters/deviations/<name>.toml).
 
     def trainer_settings(self, root_dir: str) -> dict:
         """Neutral Trainer keyword arguments: CPU, one device, no logger, no extras."""

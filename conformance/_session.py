@@ -16,7 +16,8 @@ def apply_selection(config, items, state) -> None:
     from adapters import load_deviations
 
     collector = state.collector
-    deviations = {name: load_deviations(name) for name in collector.targets}
+    deviations = {name: load_deviations(name, getattr(adapter, "deviations_path", None))
+                  for name, adapter in collector.targets.items()}
     used = set()
     selected, deselected = [], []
     for item in items:
@@ -76,8 +77,8 @@ def _note_stale(collector, deviations) -> None:
         for deviation in entries:
             if deviation.clause not in REGISTRY:
                 collector.stale[name].append(
-                    f"{deviation.clause}: no such clause; remove it from "
-                    f"adapters/deviations/{name}.toml"
+                    f"{deviation.clause}: no such clause; remove the entry from the "
+                    f"deviations file of {name}"
                 )
 
 
@@ -90,7 +91,7 @@ def record(collector, report, properties) -> None:
     if status == "xpassed":
         collector.stale[target].append(
             f"{clause_id}: listed as a known deviation but it passes; remove the entry from "
-            f"adapters/deviations/{target}.toml"
+            f"the deviations file of {target}"
         )
     duration = report.duration if report.when == "call" else 0.0
     collector.add(target, clause_id, report.nodeid, status, _message(report), duration)

@@ -1,0 +1,60 @@
+"""The command line: exit codes, the one-line errors, the summary and the JSON report."""
+
+import json
+
+import jsonschema
+import pytest
+
+from tests.conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+
+
+def test_run_on_reference_passes_and_writes_valid_reports(cli, tmp_path):
+    result = cli("run", "--target", "reference", "--area", "HOOK", "--report-dir",
+                 str(tmp_path))
+    report = json.loads((tmp_path / "reference.json").read_text())
+
+    assert 0 == result.returncode, result.stdout + result.stderr
+    jsonschema.validate(report, SCHEMA)
+    assert report["counts"]["total"] == report["counts"]["passed"] >= 30
+    assert "HOOK  reference" in result.stdout
+    assert all(c["status"] == "passed" for c in report["clauses"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--target", "no_such_target"], "unknown target 'no_such_target'"),
+    (["run", "--target", "no_such_module:factory"], "could not be imported"),
+    (["run", "--target", "tests.fixtures.broken_target:import_fails"], "could not be imported"),
+    (["run", "--target", "reference", "--area", "NOPE"], "unknown area NOPE"),
+    (["run", "--target", "reference", "-k", "matches_nothing_at_all"], "no clause matched"),
+    (["run", "--target", "reference", "--contract", "not-a-version"], "Invalid contract"),
+])
+def test_bad_input_exits_2_with_one_line(cli, args, message):
+    result = cli(*args)
+
+    assert 2 == result.returncode
+    assert 1 == len(result.stderr.strip().splitlines()), result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_usage_error_from_argparse_exits_2(cli):
+    assert 2 == cli("run", "--no-such-option").returncode
+
+
+def test_clauses_json_lists_the_registry(cli):
+    result = cli("clauses", "--json", "--area", "HOOK")
+    clauses = json.loads(result.stdout)
+
+    assert 0 == result.returncode
+    assert len(clauses) >= 30
+    assert {"id", "sentence", "source", "versions", "changes", "test"} <= set(clauses[0])
+
+
+def test_targets_lists_installed_targets(cli):
+    result = cli("targets")
+
+    assert 0 == result.returncode
+    assert result.stdout.startswith("reference")
+    assert "lightning " in result.stdout
