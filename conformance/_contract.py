@@ -66,6 +66,25 @@ CHANGES: dict[str, Change] = {
             evidence="Lightning 2.0.0 CHANGELOG, PR #16567 (loops/fit_loop.py::on_advance_end)",
         ),
         Change(
+            "prepare_data_only_if_overridden",
+            "2.3.0",
+            before="prepare_data is called on the datamodule and the module whether or not "
+            "they override it.",
+            after="prepare_data is called only on a datamodule or module that overrides it.",
+            evidence="trainer/connectors/data_connector.py::prepare_data: the is_overridden "
+            "checks are in 2.3.0 and absent in 2.2.5 (observed on both)",
+        ),
+        Change(
+            "skipped_epoch_steps_epoch_schedulers",
+            "2.6.0",
+            before="When on_train_batch_start returns -1 the epoch ends at once; no scheduler "
+            "is stepped for that batch.",
+            after="When on_train_batch_start returns -1, epoch-interval schedulers are still "
+            "stepped before the epoch ends.",
+            evidence="loops/training_epoch_loop.py::advance: 2.5.6 raises StopIteration before "
+            "update_lr_schedulers, 2.6.6 after it (observed on both)",
+        ),
+        Change(
             "epoch_end_hooks_removed",
             "2.0.0",
             before="training_epoch_end, validation_epoch_end and test_epoch_end are called "

@@ -15,9 +15,13 @@ __all__ = [
     "eval_loop",
     "fit_end",
     "fit_start",
+    "eval_zero_grad",
     "predict_loop",
+    "prepare_data",
     "seq",
+    "sharded_model",
     "train_batch",
+    "train_mode_restored",
     "transfer",
 ]
 
@@ -42,11 +46,33 @@ def fit_start(contract, *, callback: bool = True, datamodule: bool = False) -> l
     setup = (["DataModule.setup"] if datamodule else []) + both("setup", callback)
     return seq(
         ["Module.configure_callbacks"],
+        prepare_data(contract, datamodule=datamodule),
         setup,
+        sharded_model(contract),
         ["Module.configure_optimizers"],
         both("on_fit_start", callback),
         ["Module.zero_grad"] if contract.has("run_stage_zero_grad") else [],
     )
+
+
+def prepare_data(contract, *, datamodule: bool = False) -> list[str]:
+    """prepare_data calls of a stage whose module and datamodule do not override it."""
+    if contract.has("prepare_data_only_if_overridden"):
+        return []
+    return (["DataModule.prepare_data"] if datamodule else []) + ["Module.prepare_data"]
+
+
+def sharded_model(contract) -> list[str]:
+    """Before configure_model existed, configure_sharded_model ran after setup every time."""
+    return [] if contract.has("configure_model_hook") else ["Module.configure_sharded_model"]
+
+
+def eval_zero_grad(contract, *, in_fit: bool) -> tuple[list[str], list[str]]:
+    """zero_grad calls (before the loop, after entering eval mode) of one evaluation loop."""
+    if contract.has("run_stage_zero_grad"):
+        before = ["Module.on_validation_model_zero_grad", "Module.zero_grad"] if in_fit else []
+        return before, []
+    return [], ["Module.zero_grad"]
 
 
 def fit_end(*, callback: bool = True, datamodule: bool = False) -> list[str]:
@@ -74,29 +100,40 @@ def train_batch(*, callback: bool = True, zero_grad: bool = True, step: bool = T
     )
 
 
-def eval_loop(noun: str, batches: int, *, callback: bool = True, dataloader: bool = True,
-              in_fit: bool = False) -> list[str]:
+def eval_loop(contract, noun: str, batches: int, *, callback: bool = True,
+              dataloader: bool = True, in_fit: bool = False) -> list[str]:
     """One evaluation loop (``noun`` is validation or test) with its mode hooks."""
     loader = "val_dataloader" if noun == "validation" else f"{noun}_dataloader"
     batch = seq(transfer(), both(f"on_{noun}_batch_start", callback), [f"Module.{noun}_step"],
                 both(f"on_{noun}_batch_end", callback))
+    before, after_eval = eval_zero_grad(contract, in_fit=in_fit)
     return seq(
-        ["Module.on_validation_model_zero_grad", "Module.zero_grad"] if in_fit else [],
+        before,
         [f"Module.{loader}"] if dataloader else [],
         [f"Module.on_{noun}_model_eval", "Module.train"],
+        after_eval,
         both(f"on_{noun}_start", callback),
         both(f"on_{noun}_epoch_start", callback),
         batch * batches,
         both(f"on_{noun}_epoch_end", callback),
         both(f"on_{noun}_end", callback),
+        train_mode_restored(contract, f"on_{noun}_model_train"),
     )
 
 
-def predict_loop(batches: int, *, callback: bool = True) -> list[str]:
+def train_mode_restored(contract, hook: str) -> list[str]:
+    """What follows an evaluation loop whose module does not override ``hook``."""
+    if contract.has("eval_mode_restored_without_train_call"):
+        return []
+    return [f"Module.{hook}", "Module.train"]
+
+
+def predict_loop(contract, batches: int, *, callback: bool = True) -> list[str]:
     batch = seq(transfer(), both("on_predict_batch_start", callback), ["Module.predict_step"],
                 both("on_predict_batch_end", callback))
     return seq(
         ["Module.predict_dataloader", "Module.on_predict_model_eval", "Module.train"],
+        eval_zero_grad(contract, in_fit=False)[1],
         both("on_predict_start", callback),
         both("on_predict_epoch_start", callback),
         batch * batches,

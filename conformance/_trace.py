@@ -44,6 +44,10 @@ class Event:
 class HookSequence(list):
     """A list of ``Owner.hook`` names; the pytest plugin renders a diff when two differ."""
 
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        return HookSequence(item) if isinstance(index, slice) else item
+
 
 class Trace:
     """The events of one run, serialisable to JSON."""

@@ -1,26 +1,35 @@
 """HOOK: the hook order of validate, test and predict."""
 
 from conformance import clause
-from conformance._expected import both, eval_loop, predict_loop, seq
+from conformance._expected import (
+    both,
+    eval_loop,
+    predict_loop,
+    prepare_data,
+    seq,
+    sharded_model,
+)
 
 HOOKS_TEST = "tests/tests_pytorch/models/test_hooks.py"
 
 
 def _stage_start(contract) -> list[str]:
     zero_grad = ["Module.zero_grad"] if contract.has("run_stage_zero_grad") else []
-    return seq(["Module.configure_callbacks"], both("setup"), zero_grad)
+    return seq(["Module.configure_callbacks"], prepare_data(contract), both("setup"),
+               sharded_model(contract), zero_grad)
 
 
 @clause(
     "HOOK-050",
     "validate runs setup, zero_grad, the validation loop and teardown, with no fit hooks.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_eval",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
+             "eval_mode_restored_without_train_call", "configure_model_hook"),
 )
 def test_validate_hook_order(target, contract):
     run = target.validate(target.module(), callbacks=[target.callback()], limit_val_batches=2)
 
-    expected = seq(_stage_start(contract), eval_loop("validation", 2), both("teardown"))
+    expected = seq(_stage_start(contract), eval_loop(contract, "validation", 2), both("teardown"))
     assert expected == run.trace.names()
     assert {"validate"} == {e.args["stage"] for e in run.trace.events if e.hook == "setup"}
 
@@ -29,12 +38,13 @@ def test_validate_hook_order(target, contract):
     "HOOK-051",
     "test runs setup, zero_grad, the test loop and teardown, with no fit hooks.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_eval",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
+             "eval_mode_restored_without_train_call", "configure_model_hook"),
 )
 def test_test_hook_order(target, contract):
     run = target.test(target.module(), callbacks=[target.callback()], limit_test_batches=2)
 
-    expected = seq(_stage_start(contract), eval_loop("test", 2), both("teardown"))
+    expected = seq(_stage_start(contract), eval_loop(contract, "test", 2), both("teardown"))
     assert expected == run.trace.names()
 
 
@@ -42,13 +52,13 @@ def test_test_hook_order(target, contract):
     "HOOK-052",
     "predict runs setup, zero_grad, the predict loop and teardown, with no fit hooks.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_predict",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden", "configure_model_hook"),
 )
 def test_predict_hook_order(target, contract):
     run = target.predict(target.module(), callbacks=[target.callback()],
                          limit_predict_batches=2)
 
-    expected = seq(_stage_start(contract), predict_loop(2), both("teardown"))
+    expected = seq(_stage_start(contract), predict_loop(contract, 2), both("teardown"))
     assert expected == run.trace.names()
 
 
@@ -93,7 +103,7 @@ def test_two_val_dataloaders(target):
     "HOOK-055",
     "limit_test_batches=0 skips test_dataloader and the test loop; setup and teardown still run.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_eval",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden", "configure_model_hook"),
 )
 def test_limit_test_batches_zero(target, contract):
     run = target.test(target.module(), callbacks=[target.callback()], limit_test_batches=0)
@@ -106,9 +116,9 @@ def test_limit_test_batches_zero(target, contract):
     "Outside fit an overridden configure_model runs after setup, before the stage's loop.",
     source="lightning/pytorch/trainer/call.py::_call_configure_model",
     versions=">=2.1",
-    changes=("configure_model_hook",),
+    changes=("configure_model_hook", "prepare_data_only_if_overridden"),
 )
-def test_configure_model_outside_fit(target):
+def test_configure_model_outside_fit(target, contract):
     def module():
         return target.module(overrides={"configure_model": lambda self: None})
 
@@ -116,6 +126,7 @@ def test_configure_model_outside_fit(target):
             target.test(module(), limit_test_batches=1),
             target.predict(module(), limit_predict_batches=1)]
 
+    expected = seq(["Module.configure_callbacks"], prepare_data(contract),
+                   ["Module.setup", "Module.configure_model", "Module.zero_grad"])
     for run in runs:
-        assert ["Module.configure_callbacks", "Module.setup", "Module.configure_model",
-                "Module.zero_grad"] == run.trace.names()[:4]
+        assert expected == run.trace.names()[:len(expected)]

@@ -1,7 +1,15 @@
 """HOOK: the order of hooks across a whole ``fit`` (setup, epochs, teardown)."""
 
 from conformance import clause
-from conformance._expected import both, eval_loop, fit_end, fit_start, seq, train_batch
+from conformance._expected import (
+    both,
+    eval_loop,
+    fit_end,
+    fit_start,
+    prepare_data,
+    seq,
+    train_batch,
+)
 
 HOOKS_TEST = "tests/tests_pytorch/models/test_hooks.py"
 
@@ -14,11 +22,17 @@ def _train_epoch(batches, *, scheduler=False, validation=()):
     return seq(*blocks)
 
 
+def _fit_loop_train_call(contract) -> list[str]:
+    # Before 2.2 the fit loop put the module in train mode itself when it started.
+    return [] if contract.has("eval_mode_restored_without_train_call") else ["Module.train"]
+
+
 @clause(
     "HOOK-001",
     "fit without validation_step runs setup, train_dataloader, the epoch and teardown hooks in order.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit_no_val_and_resume_max_epochs",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
+             "eval_mode_restored_without_train_call", "configure_model_hook"),
 )
 def test_fit_without_validation(target, contract):
     module = target.module(without=("validation_step",))
@@ -27,6 +41,7 @@ def test_fit_without_validation(target, contract):
     expected = seq(
         fit_start(contract),
         ["Module.train_dataloader"],
+        _fit_loop_train_call(contract),
         both("on_train_start"),
         _train_epoch(2),
         fit_end(),
@@ -38,7 +53,8 @@ def test_fit_without_validation(target, contract):
     "HOOK-002",
     "fit with validation runs the sanity check, training batches, then validation, in this order.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
+             "eval_mode_restored_without_train_call", "configure_model_hook"),
 )
 def test_fit_with_validation_and_sanity_check(target, contract):
     module = target.module(scheduler=True)
@@ -48,12 +64,13 @@ def test_fit_with_validation_and_sanity_check(target, contract):
     expected = seq(
         fit_start(contract),
         ["Callback.on_sanity_check_start"],
-        eval_loop("validation", 1),
+        eval_loop(contract, "validation", 1),
         ["Callback.on_sanity_check_end"],
         ["Module.train_dataloader"],
+        _fit_loop_train_call(contract),
         both("on_train_start"),
         _train_epoch(2, scheduler=True,
-                     validation=eval_loop("validation", 1, dataloader=False, in_fit=True)),
+                     validation=eval_loop(contract, "validation", 1, dataloader=False, in_fit=True)),
         fit_end(),
     )
     assert expected == run.trace.names()
@@ -63,20 +80,23 @@ def test_fit_with_validation_and_sanity_check(target, contract):
     "HOOK-003",
     "Each further epoch repeats the epoch block; dataloader hooks are called only once per fit.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit",
-    changes=("run_stage_zero_grad",),
+    changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
+             "eval_mode_restored_without_train_call", "configure_model_hook"),
 )
 def test_fit_two_epochs(target, contract):
     run = target.fit(target.module(), callbacks=[target.callback()], max_epochs=2,
                      limit_train_batches=1, limit_val_batches=1, num_sanity_val_steps=0)
 
-    first_val = eval_loop("validation", 1, dataloader=True, in_fit=True)
+    first_val = eval_loop(contract, "validation", 1, dataloader=True, in_fit=True)
     first_val = [name for name in first_val if name != "Module.val_dataloader"]
     expected = seq(
         fit_start(contract),
-        ["Module.train_dataloader", "Module.val_dataloader"],
+        ["Module.train_dataloader"],
+        _fit_loop_train_call(contract),
+        ["Module.val_dataloader"],
         both("on_train_start"),
         _train_epoch(1, validation=first_val),
-        _train_epoch(1, validation=eval_loop("validation", 1, dataloader=False, in_fit=True)),
+        _train_epoch(1, validation=eval_loop(contract, "validation", 1, dataloader=False, in_fit=True)),
         fit_end(),
     )
     assert expected == run.trace.names()
@@ -86,12 +106,13 @@ def test_fit_two_epochs(target, contract):
     "HOOK-004",
     "With a datamodule, fit calls its setup, train and val dataloaders and teardown, in this order.",
     source=f"{HOOKS_TEST}::test_trainer_datamodule_hook_system",
+    changes=("prepare_data_only_if_overridden",),
 )
-def test_fit_datamodule_hooks(target):
+def test_fit_datamodule_hooks(target, contract):
     run = target.fit(target.module(dataloaders=False), datamodule=target.datamodule(),
                      max_epochs=1, limit_train_batches=1, limit_val_batches=1)
 
-    expected = ["DataModule.setup", "DataModule.val_dataloader", "DataModule.train_dataloader",
+    expected = [*prepare_data(contract, datamodule=True)[:1], "DataModule.setup", "DataModule.val_dataloader", "DataModule.train_dataloader",
                 "DataModule.teardown"]
     assert expected == run.trace.names("DataModule")
 
@@ -148,15 +169,16 @@ def test_prepare_data_order(target):
     "An overridden configure_model is called after setup and before configure_optimizers.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit",
     versions=">=2.1",
-    changes=("configure_model_hook",),
+    changes=("configure_model_hook", "prepare_data_only_if_overridden"),
 )
-def test_configure_model_placement(target):
+def test_configure_model_placement(target, contract):
     module = target.module(overrides={"configure_model": lambda self: None})
     run = target.fit(module, max_epochs=1, limit_train_batches=1, limit_val_batches=0)
 
-    expected = ["Module.configure_callbacks", "Module.setup", "Module.configure_model",
-                "Module.configure_optimizers", "Module.on_fit_start"]
-    assert expected == run.trace.names()[:5]
+    expected = seq(["Module.configure_callbacks"], prepare_data(contract),
+                   ["Module.setup", "Module.configure_model", "Module.configure_optimizers",
+                    "Module.on_fit_start"])
+    assert expected == run.trace.names()[:len(expected)]
 
 
 @clause(
