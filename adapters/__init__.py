@@ -17,9 +17,9 @@ from .deviations import Deviation, load_deviations
 __all__ = [
     "BUILTIN_TARGETS",
     "CAPABILITIES",
+    "Deviation",
     "ENTRY_POINT_GROUP",
     "PL_NAMES",
-    "Deviation",
     "Run",
     "Target",
     "TargetError",
@@ -62,6 +62,10 @@ def load_target(spec: str) -> Target:
         raise TargetError(
             f"target {spec!r} could not be imported: {error}. Install it in this environment "
             f"(for example `pip install {spec}`) or choose another --target."
+        ) from None
+    except Exception as error:  # a user's factory may fail in any way: report it in one line
+        raise TargetError(
+            f"target {spec!r} failed to build: {type(error).__name__}: {error}"
         ) from None
     missing = [attr for attr in ("name", "version", "contract", "capabilities", "pl", "run")
                if not hasattr(target, attr)]

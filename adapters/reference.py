@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from types import SimpleNamespace
 
 from packaging.version import Version
@@ -16,6 +17,13 @@ __all__ = ["REFERENCE_CONTRACT", "ReferenceTarget"]
 REFERENCE_CONTRACT = Version("2.6.6")
 
 
+def _kit_version() -> str:
+    try:
+        return version("lightning-conformance")
+    except PackageNotFoundError:  # a source checkout that is not installed
+        return "0+unknown"
+
+
 class ReferenceTarget:
     """The reference trainer (``reference/``), or a mutated copy of it loaded as a package."""
 
@@ -25,7 +33,8 @@ class ReferenceTarget:
     def __init__(self, package: str = "reference", name: str = "reference"):
         module = importlib.import_module(package)
         self.name = name
-        self.version = Version(module.__version__)
+        # The reference ships inside the kit, so its version is the kit's.
+        self.version = Version(getattr(module, "__version__", None) or _kit_version())
         self.pl = SimpleNamespace(**{attr: getattr(module, attr) for attr in PL_NAMES})
 
     def trainer_settings(self, root_dir: str) -> dict:

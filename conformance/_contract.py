@@ -47,7 +47,8 @@ CHANGES: dict[str, Change] = {
             "2.1.0",
             before="configure_sharded_model is the hook that builds the model inside the strategy.",
             after="configure_model is called after setup and before configure_optimizers.",
-            evidence="Lightning 2.1.0 CHANGELOG, PR #18004 (trainer/call.py::_call_configure_model)",
+            evidence="Lightning 2.1.0 CHANGELOG, PR #18004 "
+            "(trainer/call.py::_call_configure_model)",
         ),
         Change(
             "eval_mode_restored_without_train_call",

@@ -109,6 +109,14 @@ def pytest_report_header(config):
            f"(from {current.where}); contract {contract}"
 
 
+def pytest_collection(session):
+    # Targets named explicitly are loaded before collection, so that a bad one is one usage
+    # error rather than a collection error per clause file.
+    current = state(session.config)
+    if current.where != "default":
+        current.adapters()
+
+
 def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         adapters = state(metafunc.config).adapters()

@@ -112,8 +112,9 @@ def test_fit_datamodule_hooks(target, contract):
     run = target.fit(target.module(dataloaders=False), datamodule=target.datamodule(),
                      max_epochs=1, limit_train_batches=1, limit_val_batches=1)
 
-    expected = [*prepare_data(contract, datamodule=True)[:1], "DataModule.setup", "DataModule.val_dataloader", "DataModule.train_dataloader",
-                "DataModule.teardown"]
+    expected = seq(prepare_data(contract, datamodule=True)[:1],
+                   ["DataModule.setup", "DataModule.val_dataloader",
+                    "DataModule.train_dataloader", "DataModule.teardown"])
     assert expected == run.trace.names("DataModule")
 
 

@@ -3,10 +3,9 @@
 import inspect
 
 import pytest
-
-import conformance
 from packaging.version import Version
 
+import conformance
 from conformance import AREAS, ClauseError, Contract, clause, load_registry
 from conformance._contract import UndeclaredChangeError
 from conformance._render import clauses_markdown
