@@ -1,0 +1,31 @@
+"""A small, strict, readable re-implementation of the Lightning 2.6 training contract.
+
+It exists so that the conformance suite has an implementation it can read and mutate, and so that
+anyone
+writing a Lightning-compatible trainer has a reference to compare with. It is not meant for end
+users.
+It imports nothing from Lightning: only torch. Features it lacks raise
+``errors.UnsupportedByReference``
+and are listed in ``KNOWN_GAPS.txt``.
+"""
+
+from . import callbacks
+from .callback import Callback
+from .callbacks import Checkpoint, ModelCheckpoint
+from .datamodule import LightningDataModule
+from .errors import MisconfigurationException
+from .module import LightningModule
+from .seed import seed_everything
+from .trainer import Trainer
+
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "LightningDataModule",
+    "LightningModule",
+    "MisconfigurationException",
+    "ModelCheckpoint",
+    "Trainer",
+    "callbacks",
+    "seed_everything",
+]

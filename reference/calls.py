@@ -1,0 +1,101 @@
+"""How the Trainer calls hooks: callbacks first, then the module, with one table-driven exception.
+
+Lightning's ``trainer/call.py``: ``_call_callback_hooks``, ``_call_lightning_module_hook``,
+``_call_lightning_datamodule_hook``, ``_call_setup_hook`` and ``_call_teardown_hook``.
+"""
+
+import warnings
+
+from .callbacks import Checkpoint
+from .data import is_overridden
+from .datamodule import LightningDataModule
+from .module import LightningModule
+
+__all__ = ["HookCalls"]
+
+# Hooks whose monitoring callbacks (Checkpoint) run after the module, so that they can see what the
+# module's hook logged. Lightning: loops/fit_loop.py, `_FitLoop.on_advance_end`.
+# Note: Lightning counts EarlyStopping as a monitoring callback too; the reference has no
+# EarlyStopping yet.
+_MONITORING_CALLBACKS_AFTER_MODULE = frozenset({"on_train_epoch_end"})
+
+
+class HookCalls:
+    """Hook-calling helpers mixed into ``Trainer``."""
+
+    def _call(self, hook, *args, **kwargs):
+        """Call ``hook`` on every callback, then on the module; return the module's result."""
+        if hook in _MONITORING_CALLBACKS_AFTER_MODULE:
+            self._call_callbacks(hook, *args, monitoring=False, **kwargs)
+            output = self._call_module(hook, *args, **kwargs)
+            self._call_callbacks(hook, *args, monitoring=True, **kwargs)
+            return output
+        self._call_callbacks(hook, *args, **kwargs)
+        return self._call_module(hook, *args, **kwargs)
+
+    def _call_callbacks(self, hook, *args, monitoring=None, **kwargs):
+        """Call ``hook(trainer, module, ...)`` on all callbacks, or on the (non-)monitoring ones."""
+        for callback in self.callbacks:
+            if monitoring is None or isinstance(callback, Checkpoint) == monitoring:
+                fn = getattr(callback, hook)
+                if callable(fn):
+                    fn(self, self.lightning_module, *args, **kwargs)
+
+    def _call_module(self, hook, *args, **kwargs):
+        fn = getattr(self.lightning_module, hook)
+        return fn(*args, **kwargs) if callable(fn) else None
+
+    def _call_datamodule(self, hook, *args, **kwargs):
+        fn = getattr(self.datamodule, hook)
+        return fn(*args, **kwargs) if callable(fn) else None
+
+    def _call_setup_hooks(self):
+        stage = self.state.fn
+        if self.datamodule is not None:
+            self._call_datamodule("setup", stage=stage)
+        self._call("setup", stage=stage)  # callbacks, then the module
+
+    def _call_teardown_hooks(self):
+        stage = self.state.fn
+        if self.datamodule is not None:
+            self._call_datamodule("teardown", stage=stage)
+        self._call("teardown", stage=stage)
+
+    def _prepare_data(self):
+        # a single process is local rank 0 of node 0, so it prepares data whatever
+        # prepare_data_per_node says
+        if self.datamodule is not None and is_overridden(
+            "prepare_data", self.datamodule, LightningDataModule
+        ):
+            self._call_datamodule("prepare_data")
+        if is_overridden("prepare_data", self.lightning_module, LightningModule):
+            self._call_module("prepare_data")
+
+    def _transfer_batch(self, batch, dataloader_idx):
+        """on_before_batch_transfer, transfer_batch_to_device, on_after_batch_transfer."""
+        batch = self._call_batch_hook("on_before_batch_transfer", batch, dataloader_idx)
+        batch = self._call_batch_hook(
+            "transfer_batch_to_device", batch, self.strategy.root_device, dataloader_idx
+        )
+        return self._call_batch_hook("on_after_batch_transfer", batch, dataloader_idx)
+
+    def _call_batch_hook(self, hook, *args):
+        """Call a batch-transfer hook on the datamodule when it overrides it, else on the module."""
+        datamodule, module = self._datahook_datamodule, self.lightning_module
+        if datamodule is not None and is_overridden(hook, datamodule, LightningDataModule):
+            if is_overridden(hook, module, LightningModule):
+                warnings.warn(
+                    f"You have overridden `{hook}` in both `LightningModule` and"
+                    " `LightningDataModule`. It will use the implementation from"
+                    " `LightningDataModule` instance.",
+                    stacklevel=2,
+                )
+            return self._call_datamodule(hook, *args)
+        if datamodule is not None and is_overridden(hook, module, LightningModule):
+            warnings.warn(
+                f"You have overridden `{hook}` in `LightningModule` but have passed in a"
+                " `LightningDataModule`. It will use the implementation from `LightningModule`"
+                " instance.",
+                stacklevel=2,
+            )
+        return self._call_module(hook, *args)

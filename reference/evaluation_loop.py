@@ -1,0 +1,218 @@
+"""The evaluation loop: sanity check, in-fit validation, ``validate`` and ``test``.
+
+Hook order (Lightning 2.6 ``loops/evaluation_loop.py``; ``noun`` is "validation" or "test")::
+
+    {val|test}_dataloader                            # once per fit unless reloading; every
+    validate/test call
+    on_{noun}_model_eval                             # always; the default calls
+    trainer.model.eval()
+    on_{noun}_start, on_{noun}_epoch_start
+    for each dataloader, one after the other, for each batch:
+        on_before_batch_transfer, transfer_batch_to_device, on_after_batch_transfer
+        on_{noun}_batch_start, {noun}_step, on_{noun}_batch_end
+    on_{noun}_epoch_end, on_{noun}_end
+    on_{noun}_model_train                            # only if overridden; else train/eval modes are
+    restored
+"""
+
+import inspect
+
+import torch
+
+from .data import (
+    INF,
+    DataSource,
+    check_iterable,
+    flatten_loaders,
+    is_overridden,
+    loader_length,
+    parse_num_batches,
+    release_workers,
+    set_sampler_epoch,
+    takes_param,
+)
+from .fetching import Fetcher, SequentialLoaders
+from .module import LightningModule
+
+__all__ = [
+    "EvaluationLoop",
+    "batch_hook_args",
+    "capture_train_modes",
+    "no_grad_context",
+    "restore_train_modes",
+    "step_args",
+    "verify_dataloader_idx",
+]
+
+
+def no_grad_context(inference_mode):
+    return torch.inference_mode() if inference_mode else torch.no_grad()
+
+
+def capture_train_modes(module):
+    return {name: submodule.training for name, submodule in module.named_modules()}
+
+
+def restore_train_modes(module, modes):
+    # set the flags directly: Lightning does not call train() when the *_model_train hook is not
+    # overridden
+    for name, submodule in module.named_modules():
+        if name in modes:
+            submodule.training = modes[name]
+
+
+def verify_dataloader_idx(module, hooks, several, prefix):
+    """Require ``dataloader_idx`` with several dataloaders, and a default for it with one."""
+    for hook in hooks:
+        fn = getattr(module, hook)
+        present = takes_param(fn, "dataloader_idx")
+        if several and not present:
+            raise RuntimeError(
+                f"You provided multiple `{prefix}_dataloader`, but no `dataloader_idx` argument in"
+                f" `{type(module).__name__}.{hook}()`. Try adding `dataloader_idx=0` to its"
+                " signature."
+            )
+        param = inspect.signature(fn).parameters.get("dataloader_idx")
+        if (
+            not several
+            and present
+            and param is not None
+            and param.default is inspect.Parameter.empty
+        ):
+            raise RuntimeError(
+                f"You provided only a single `{prefix}_dataloader`, but have included"
+                f" `dataloader_idx` in `{type(module).__name__}.{hook}()`. Either remove the"
+                " argument or give it a default value i.e. `dataloader_idx=0`."
+            )
+
+
+def batch_hook_args(batch, batch_idx, dataloader_idx, num_dataloaders):
+    # dataloader_idx is passed only when several dataloaders run
+    return (batch, batch_idx, dataloader_idx) if num_dataloaders > 1 else (batch, batch_idx)
+
+
+def step_args(fn, hook_args):
+    # *_step gets batch_idx only when it can take it; the batch hooks always get it
+    if takes_param(fn, "batch_idx", min_args=2):
+        return hook_args
+    return (hook_args[0],) + hook_args[2:]
+
+
+class EvaluationLoop:
+    """Runs validation or test epochs for the entry point ``fn`` ("fit", "validate", "test")."""
+
+    def __init__(self, trainer, fn, inference_mode):
+        self.trainer, self.fn, self.inference_mode = trainer, fn, inference_mode
+        self.prefix = "test" if fn == "test" else "val"
+        self.source = DataSource(None, f"{self.prefix}_dataloader")
+        # the dataloaders as the source gave them, and flattened into a list
+        self.dataloaders, self.loaders = None, None
+        self._max_batches = []
+        self._last_reload_epoch = -INF
+        self.has_run = False
+
+    def reset_data(self):
+        """Forget the loaded dataloaders (a new entry point attaches new data)."""
+        self.dataloaders, self.loaders = None, None
+
+    @property
+    def max_batches(self):
+        """Batches per dataloader; the sanity check caps them at ``num_sanity_val_steps``."""
+        if not self.trainer.sanity_checking:
+            return self._max_batches
+        return [min(self.trainer.num_sanity_val_steps, batches) for batches in self._max_batches]
+
+    def run(self):
+        """Run one evaluation epoch; return one (still empty) metrics dict per dataloader."""
+        with no_grad_context(self.inference_mode):
+            self.setup_data()
+            if sum(self.max_batches) == 0:
+                return []
+            trainer, module = self.trainer, self.trainer.lightning_module
+            noun = "test" if trainer.testing else "validation"
+            fetcher = self._make_fetcher()
+            self._verify_dataloader_idx(noun)
+            modes = capture_train_modes(module)
+            trainer._call_module(f"on_{noun}_model_eval")
+            trainer._call(f"on_{noun}_start")
+            trainer._call(f"on_{noun}_epoch_start")
+            results = self._run_batches(fetcher, noun)
+            trainer._call(f"on_{noun}_epoch_end")
+            trainer._call(f"on_{noun}_end")
+            self._on_model_train(noun, modes)
+            return results
+
+    def _on_model_train(self, noun, modes):
+        """Call on_{noun}_model_train if overridden; else restore the captured modes directly."""
+        module = self.trainer.lightning_module
+        if is_overridden(f"on_{noun}_model_train", module, LightningModule):
+            self.trainer._call_module(f"on_{noun}_model_train")
+        else:
+            restore_train_modes(module, modes)
+
+    def _make_fetcher(self):
+        if self.fn == "fit":
+            for loader in self.loaders:
+                set_sampler_epoch(loader, self.trainer.fit_loop.epochs_processed)
+        # Note: the metrics of `self.log` are a later issue; the per-dataloader results stay empty
+        # dicts.
+        return Fetcher(SequentialLoaders(self.loaders, self.max_batches), sum(self.max_batches))
+
+    def _run_batches(self, fetcher, noun):
+        results, previous_dataloader_idx = [], 0
+        for batch, batch_idx, dataloader_idx in fetcher:
+            if dataloader_idx != previous_dataloader_idx:
+                # Lightning closes a dataloader's results when the next one starts
+                results.append({})
+            previous_dataloader_idx = dataloader_idx
+            self._evaluation_step(batch, batch_idx, dataloader_idx, noun)
+        results.append({})
+        return results
+
+    def _evaluation_step(self, batch, batch_idx, dataloader_idx, noun):
+        trainer = self.trainer
+        batch = trainer._transfer_batch(batch, dataloader_idx)
+        hook_args = batch_hook_args(batch, batch_idx, dataloader_idx, len(self.loaders))
+        trainer._call(f"on_{noun}_batch_start", *hook_args)
+        step = getattr(trainer.lightning_module, f"{noun}_step")
+        output = trainer._call_module(f"{noun}_step", *step_args(step, hook_args))
+        trainer._call(f"on_{noun}_batch_end", output, *hook_args)
+        if not trainer.sanity_checking:
+            self.has_run = True
+
+    def _verify_dataloader_idx(self, noun):
+        module, several = self.trainer.lightning_module, len(self.loaders) > 1
+        verify_dataloader_idx(module, (f"{noun}_step",), several, self.prefix)
+        verify_dataloader_idx(
+            module, (f"on_{noun}_batch_start", f"on_{noun}_batch_end"), several, self.prefix
+        )
+
+    def setup_data(self):
+        """Load the dataloaders; in fit only once, unless reloading is due."""
+        trainer = self.trainer
+        if self.loaders is not None and self.fn == "fit" and not self._should_reload():
+            return
+        limit = trainer.limit_test_batches if trainer.testing else trainer.limit_val_batches
+        step_name = "test_step" if trainer.testing else "validation_step"
+        if limit == 0 or not is_overridden(step_name, trainer.lightning_module, LightningModule):
+            return
+        if self.fn == "fit" and (
+            not trainer.sanity_checking or trainer.fit_loop.should_check_val_epoch()
+        ):
+            self._last_reload_epoch = trainer.current_epoch
+        self.dataloaders = self.source.request()
+        loaders = flatten_loaders(self.dataloaders, allow_collection=True)
+        for loader in loaders:
+            check_iterable(loader, self.source, self.fn)
+        self.loaders = loaders
+        self._max_batches = [
+            parse_num_batches(self.prefix, loader_length(dl), limit) for dl in loaders
+        ]
+
+    def _should_reload(self):
+        every = self.trainer.reload_dataloaders_every_n_epochs
+        return bool(every) and self.trainer.current_epoch - self._last_reload_epoch >= every
+
+    def teardown(self):
+        for loader in self.loaders or []:
+            release_workers(loader)
