@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,13 +65,16 @@ def _parser() -> argparse.ArgumentParser:
 def _load_targets(specs) -> dict:
     from adapters import TargetError, installed_targets, load_target
 
-    loaded = {}
+    # Like `python -m` and pytest, let a module:factory spec name a module of the current project.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+    loaded = {}  # spec -> target: pytest must be given the spec, which may be module:factory
     for spec in specs or installed_targets():
         try:
-            target = load_target(spec)
+            loaded[spec] = load_target(spec)
         except TargetError as error:
             raise UsageError(error) from None
-        loaded[target.name] = target
     return loaded
 
 
@@ -117,8 +121,8 @@ def _pytest_args(args, targets, areas) -> list[str]:
     argv = [str(Path(__file__).parent), "-p", "no:cacheprovider", "-p", "no:terminal",
             "-o", "verbosity_assertions=2", "-o", "python_files=test_*.py",
             "-o", "filterwarnings=ignore::Warning", "--rootdir", str(Path(__file__).parent)]
-    for name in targets:
-        argv += ["--target", name]
+    for spec in targets:
+        argv += ["--target", spec]
     for area in areas:
         argv += ["--area", area]
     if args.contract:
@@ -154,9 +158,9 @@ def _clauses(args) -> int:
 
 
 def _targets(args) -> int:
-    for name, target in _load_targets(None).items():
+    for target in _load_targets(None).values():
         capabilities = ", ".join(sorted(target.capabilities))
-        print(f"{name:<20} {str(target.version):<12} contract {target.contract}  [{capabilities}]")
+        print(f"{target.name:<20} {str(target.version):<12} contract {target.contract}  [{capabilities}]")
     return 0
 
 

@@ -212,7 +212,8 @@ def pytest_terminal_summary(terminalreporter, config):
 def pytest_assertrepr_compare(config, op, left, right):
     from ._trace import HookSequence, diff_lines
 
-    if op == "==" and isinstance(left, HookSequence) and isinstance(right, HookSequence):
+    sequences = isinstance(left, list) and isinstance(right, list)
+    if op == "==" and sequences and HookSequence in (type(left), type(right)):
         return [
             f"hook sequences differ: expected {len(left)} calls, got {len(right)}",
             *diff_lines(left, right),

@@ -58,3 +58,15 @@ def test_targets_lists_installed_targets(cli):
     assert 0 == result.returncode
     assert result.stdout.startswith("reference")
     assert "lightning " in result.stdout
+
+
+def test_a_failing_clause_exits_1_with_its_id_and_a_diff(cli, tmp_path):
+    result = cli("run", "--target", "tests.mutants:module_prepare_data_first", "--area", "HOOK",
+                 "-k", "test_prepare_data_order", "--report-dir", str(tmp_path))
+    report = json.loads((tmp_path / "mutant-module-prepare-data-first.json").read_text())
+
+    assert 1 == result.returncode, result.stdout + result.stderr
+    assert "FAILED HOOK-007 on mutant-module-prepare-data-first" in result.stdout
+    assert "+Module.prepare_data" in result.stdout
+    assert "failed" == report["clauses"][0]["status"]
+    jsonschema.validate(report, SCHEMA)
