@@ -160,7 +160,8 @@ def _clauses(args) -> int:
 def _targets(args) -> int:
     for target in _load_targets(None).values():
         capabilities = ", ".join(sorted(target.capabilities))
-        print(f"{target.name:<20} {str(target.version):<12} contract {target.contract}  [{capabilities}]")
+        version = str(target.version)
+        print(f"{target.name:<20} {version:<12} contract {target.contract}  [{capabilities}]")
     return 0
 
 
