@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from types import SimpleNamespace
 
 from packaging.version import Version
+
+from conformance._results import kit_version
 
 from ._runner import neutral_settings, run_stage
 from .base import PL_NAMES
@@ -15,13 +16,6 @@ __all__ = ["REFERENCE_CONTRACT", "ReferenceTarget"]
 
 # The Lightning release whose contract the reference implements.
 REFERENCE_CONTRACT = Version("2.6.6")
-
-
-def _kit_version() -> str:
-    try:
-        return version("lightning-conformance")
-    except PackageNotFoundError:  # a source checkout that is not installed
-        return "0+unknown"
 
 
 class ReferenceTarget:
@@ -34,7 +28,7 @@ class ReferenceTarget:
         module = importlib.import_module(package)
         self.name = name
         # The reference ships inside the kit, so its version is the kit's.
-        self.version = Version(getattr(module, "__version__", None) or _kit_version())
+        self.version = Version(getattr(module, "__version__", None) or kit_version())
         self.pl = SimpleNamespace(**{attr: getattr(module, attr) for attr in PL_NAMES})
 
     def trainer_settings(self, root_dir: str) -> dict:

@@ -13,11 +13,11 @@ _COLUMNS = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 def run_summary(collector, paths, elapsed: float) -> str:
     import torch
 
-    from ._results import kit_version
+    from ._results import device, kit_version
 
     lines = [f"lightning-conformance {kit_version()} · torch {torch.__version__} · "
              f"python {platform.python_version()} · "
-             f"{'cuda' if torch.cuda.is_available() else 'cpu'}", ""]
+             f"{device()}", ""]
     lines += _table(collector)
     lines += _details(collector, "failed", "FAILED") + _details(collector, "error", "ERROR")
     lines += _details(collector, "skipped", "SKIPPED")

@@ -15,12 +15,24 @@ import torch
 
 from ._clause import REGISTRY
 
-__all__ = ["SCHEMA_ID", "SCHEMA_VERSION", "ClauseResult", "ResultCollector", "kit_version"]
+__all__ = [
+    "SCHEMA_ID",
+    "SCHEMA_VERSION",
+    "ClauseResult",
+    "ResultCollector",
+    "device",
+    "kit_version",
+]
 
 SCHEMA_ID = "https://lightning-conformance.invalid/schema/report/1"
 SCHEMA_VERSION = 1
 # Worst first: a clause with several cases takes the worst status among them.
 _STATUS_ORDER = ("failed", "error", "xpassed", "xfailed", "passed", "skipped")
+
+
+def device() -> str:
+    """The best device of this machine, as reports and headers name it."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def kit_version() -> str:
@@ -97,7 +109,7 @@ class ResultCollector:
             "contract_version": str(self.contracts.get(target, adapter.contract)),
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
-            "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "device": device(),
             "platform": platform.platform(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "counts": self.counts(target),

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ._clause import REGISTRY
-from ._results import kit_version
+from ._results import device, kit_version
+from .plugin import _adapter, _clause_id
 
 __all__ = ["apply_selection", "header_line", "record", "summary_lines"]
 
@@ -21,7 +22,7 @@ def apply_selection(config, items, state) -> None:
     used = set()
     selected, deselected = [], []
     for item in items:
-        clause_id, adapter = _clause_and_adapter(item)
+        clause_id, adapter = _clause_id(item), _adapter(item)
         if clause_id is None:
             selected.append(item)
             continue
@@ -46,13 +47,6 @@ def apply_selection(config, items, state) -> None:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
     _note_stale(collector, deviations)
-
-
-def _clause_and_adapter(item):
-    marker = item.get_closest_marker("clause")
-    callspec = getattr(item, "callspec", None)
-    adapter = callspec.params.get("lc_adapter") if callspec else None
-    return (marker.args[0] if marker else None), adapter
 
 
 def _mark(item, clause, adapter, contract) -> None:
@@ -127,9 +121,8 @@ def _message(report) -> str:
 def header_line(collector) -> str:
     parts = [f"{name} {adapter.version} (contract {collector.contracts[name]})"
              for name, adapter in collector.targets.items()]
-    device = "cuda" if torch.cuda.is_available() else "cpu"
     return (f"lightning-conformance {kit_version()}: {'; '.join(parts)}; "
-            f"torch {torch.__version__}; device {device}")
+            f"torch {torch.__version__}; device {device()}")
 
 
 def summary_lines(collector) -> list[str]:

@@ -17,7 +17,7 @@ def _fit(target, module=None, **kwargs):
 
 def _validations_after(run) -> list[tuple[int, int]]:
     """(epoch, batch_idx) of the training batch after which each in-fit validation ran."""
-    positions, last = [], None
+    positions, last, epoch = [], None, None
     for event in run.trace.events:
         if event.name == "Module.on_train_batch_end":
             last = event.args["batch_idx"]

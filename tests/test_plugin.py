@@ -14,7 +14,8 @@ def run_pytest(*args, env=None):
     command = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-p",
                "no:cacheprovider", *args]
     environment = {**os.environ, **(env or {})}
-    environment.pop("LCK_TARGET", None) if "LCK_TARGET" not in (env or {}) else None
+    if "LCK_TARGET" not in (env or {}):  # the caller's own LCK_TARGET must not leak in
+        environment.pop("LCK_TARGET", None)
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env=environment)
 
