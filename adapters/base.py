@@ -20,6 +20,7 @@ PL_NAMES = (
     "LightningDataModule",
     "Callback",
     "Trainer",
+    "Logger",
     "Checkpoint",
     "ModelCheckpoint",
     "MisconfigurationException",

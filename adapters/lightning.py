@@ -16,7 +16,9 @@ __all__ = ["LightningTarget", "lightning_target", "pytorch_lightning_target"]
 class LightningTarget:
     """Lightning imported from one exact namespace; never falls back to the other one."""
 
-    capabilities = frozenset({"hooks"})
+    capabilities = frozenset(
+        {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization"}
+    )
 
     def __init__(self, name: str, distribution: str, namespace: str):
         root = importlib.import_module(distribution)
@@ -27,6 +29,7 @@ class LightningTarget:
         # is read from the very distribution whose namespace is under test.
         self.contract = self.version
         self.pl = _namespace(pl, importlib.import_module(f"{namespace}.callbacks"),
+                             importlib.import_module(f"{namespace}.loggers"),
                              _misconfiguration(namespace))
 
     def trainer_settings(self, root_dir: str) -> dict:
@@ -36,12 +39,13 @@ class LightningTarget:
         return run_stage(self, verb, module, **kwargs)
 
 
-def _namespace(pl, callbacks, misconfiguration) -> SimpleNamespace:
+def _namespace(pl, callbacks, loggers, misconfiguration) -> SimpleNamespace:
     return SimpleNamespace(
         LightningModule=pl.LightningModule,
         LightningDataModule=pl.LightningDataModule,
         Callback=pl.Callback,
         Trainer=pl.Trainer,
+        Logger=loggers.Logger,
         Checkpoint=callbacks.Checkpoint,
         ModelCheckpoint=callbacks.ModelCheckpoint,
         MisconfigurationException=misconfiguration,

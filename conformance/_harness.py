@@ -8,6 +8,7 @@ from typing import Any
 
 from . import _models
 from ._contract import Contract
+from ._memory_logger import build_logger
 
 __all__ = ["Harness"]
 
@@ -39,6 +40,10 @@ class Harness:
 
     def datamodule(self, **features):
         return _models.build_datamodule(self.pl, **features)
+
+    def logger(self):
+        """The kit's in-memory logger for this target (pass it as ``logger=``)."""
+        return build_logger(self.pl)
 
     def fit(self, module, **kwargs):
         return self.adapter.run("fit", module, root_dir=str(self.root), **kwargs)

@@ -14,6 +14,7 @@ from .callback import Callback
 from .callbacks import Checkpoint, ModelCheckpoint
 from .datamodule import LightningDataModule
 from .errors import MisconfigurationException
+from .loggers import Logger
 from .module import LightningModule
 from .seed import seed_everything
 from .trainer import Trainer
@@ -23,6 +24,7 @@ __all__ = [
     "Checkpoint",
     "LightningDataModule",
     "LightningModule",
+    "Logger",
     "MisconfigurationException",
     "ModelCheckpoint",
     "Trainer",

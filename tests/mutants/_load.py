@@ -47,6 +47,11 @@ class Mutant:
         return source.replace(self.old, self.new)
 
 
+def mutant(id: str, kills: str, file: str, old: str, new: str) -> Mutant:
+    """A mutant from the catalogue's short form: ``kills`` is a space-separated list of IDs."""
+    return Mutant(id, frozenset(kills.split()), file, old, new)
+
+
 def load_mutant(mutant: Mutant) -> str:
     """Copy the reference, apply the mutant, import it; return the package name."""
     if mutant.package in sys.modules:

@@ -1,17 +1,8 @@
-"""The mutant catalogue: deliberate breaks of the reference, each with the clauses it must fail.
+"""Mutants for the HOOK clauses (see ``tests/mutants/__init__.py`` for the rules)."""
 
-``kills`` is the exact set of clauses that fail on the mutant: the clause it was written for
-and the other clauses that observe the same broken rule. ``tests/test_mutants.py`` checks
-that set against a real run, so a clause that stops catching its mutant shows up at once.
-"""
-
-from ._load import Mutant
+from ._load import mutant as _m
 
 __all__ = ["MUTANTS"]
-
-
-def _m(id, kills, file, old, new):
-    return Mutant(id, frozenset(kills.split()), file, old, new)
 
 
 MUTANTS = [
