@@ -16,7 +16,8 @@ __all__ = ["LightningTarget", "lightning_target", "pytorch_lightning_target"]
 class LightningTarget:
     """Lightning imported from one exact namespace; never falls back to the other one."""
 
-    capabilities = frozenset(
+    # "cuda" is added per machine: only where torch sees a CUDA device.
+    base_capabilities = frozenset(
         {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization"}
     )
 
@@ -28,6 +29,7 @@ class LightningTarget:
         # Note: lightning < 2.6 pulls in pytorch_lightning 2.6.6 beside it, so the version
         # is read from the very distribution whose namespace is under test.
         self.contract = self.version
+        self.capabilities = self.base_capabilities | _cuda_capability()
         self.pl = _namespace(pl, importlib.import_module(f"{namespace}.callbacks"),
                              importlib.import_module(f"{namespace}.loggers"),
                              _misconfiguration(namespace))
@@ -51,6 +53,12 @@ def _namespace(pl, callbacks, loggers, misconfiguration) -> SimpleNamespace:
         MisconfigurationException=misconfiguration,
         seed_everything=pl.seed_everything,
     )
+
+
+def _cuda_capability() -> frozenset:
+    import torch
+
+    return frozenset({"cuda"}) if torch.cuda.is_available() else frozenset()
 
 
 def _misconfiguration(namespace: str):

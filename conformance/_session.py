@@ -59,11 +59,15 @@ def _mark(item, clause, adapter, contract) -> None:
     for marker in item.iter_markers("requires"):
         missing = [cap for cap in marker.args if cap not in adapter.capabilities]
         if missing:
-            item.add_marker(pytest.mark.skip(
-                reason=f"{clause.id} needs {', '.join(missing)}, which target "
-                       f"{adapter.name} does not provide"
-            ))
+            item.add_marker(pytest.mark.skip(reason=_missing_reason(clause, adapter, missing)))
             return
+
+
+def _missing_reason(clause, adapter, missing) -> str:
+    if "cuda" in missing and not torch.cuda.is_available():
+        return f"{clause.id} needs a CUDA device; torch {torch.__version__} sees none here"
+    return (f"{clause.id} needs {', '.join(missing)}, which target {adapter.name} "
+            f"does not provide")
 
 
 def _note_stale(collector, deviations) -> None:

@@ -57,3 +57,16 @@ def test_deviation_entries_need_reason_and_evidence(tmp_path):
 def test_public_names_are_exported():
     assert sorted(adapters.__all__) == adapters.__all__
     assert all(hasattr(adapters, name) for name in adapters.__all__)
+
+
+def test_cuda_capability_follows_the_machine():
+    import torch
+
+    from conformance._clause import Clause
+    from conformance._session import _missing_reason
+
+    target = adapters.load_target("lightning")
+    assert ("cuda" in target.capabilities) == torch.cuda.is_available()
+    if not torch.cuda.is_available():
+        reason = _missing_reason(Clause("DEV-001", "x", "y"), target, ["cuda"])
+        assert "needs a CUDA device" in reason
