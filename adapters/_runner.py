@@ -26,7 +26,7 @@ def neutral_settings(root_dir: str) -> dict:
 
 
 def run_stage(target, verb: str, module, *, root_dir: str, datamodule=None, callbacks=(),
-              **trainer_kwargs) -> Run:
+              ckpt_path=None, **trainer_kwargs) -> Run:
     """Run one stage of ``target`` on ``module`` with every hook recorded.
 
     Callbacks are recorded under their class name (``Callback`` for a plain recording
@@ -43,6 +43,8 @@ def run_stage(target, verb: str, module, *, root_dir: str, datamodule=None, call
     settings = target.trainer_settings(root_dir) | {"callbacks": list(callbacks)}
     trainer = target.pl.Trainer(**(settings | trainer_kwargs))
     stage_kwargs = {"datamodule": datamodule} if datamodule is not None else {}
+    if ckpt_path is not None:
+        stage_kwargs["ckpt_path"] = ckpt_path
     result = getattr(trainer, verb)(module, **stage_kwargs)
     return Run(recorder.trace, trainer, module, result, list(callbacks))
 

@@ -21,7 +21,9 @@ REFERENCE_CONTRACT = Version("2.6.6")
 class ReferenceTarget:
     """The reference trainer (``reference/``), or a mutated copy of it loaded as a package."""
 
-    capabilities = frozenset({"hooks"})
+    capabilities = frozenset(
+        {"hooks", "logging", "manual_optimization", "optimizers", "checkpoint"}
+    )
     contract = REFERENCE_CONTRACT
 
     def __init__(self, package: str = "reference", name: str = "reference"):

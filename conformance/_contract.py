@@ -94,6 +94,52 @@ CHANGES: dict[str, Change] = {
             "NotImplementedError when the stage starts.",
             evidence="Lightning 2.0.0 CHANGELOG, PR #16520 (trainer/configuration_validator.py)",
         ),
+        Change(
+            "manual_step_returns_mapping",
+            "2.5.3",
+            before="In manual optimization training_step may return None, a Tensor or a dict; "
+            "any other Mapping raises MisconfigurationException.",
+            after="In manual optimization training_step may return any Mapping; its copy "
+            "reaches on_train_batch_end with the loss detached.",
+            evidence="Lightning 2.5.3 CHANGELOG, PR #21011 (loops/optimization/manual.py::"
+            "ManualResult.from_training_step_output); observed on 2.5.6 and 2.4.0",
+        ),
+        Change(
+            "checkpoint_not_found_message",
+            "2.1.0",
+            before="A missing ckpt_path raises FileNotFoundError 'Checkpoint at <path> not found. "
+            "Aborting training.'",
+            after="A missing ckpt_path raises FileNotFoundError "
+            "'Checkpoint file not found: <path>'.",
+            evidence="io/torch_io.py::TorchCheckpointIO.load_checkpoint "
+            "(observed on 2.0.9 and 2.1.4)",
+        ),
+        Change(
+            "checkpoint_load_weights_only_false",
+            "2.4.0",
+            before="Checkpoints are read with torch.load's default weights_only (True on torch "
+            ">= 2.6): a hyperparameter of a custom class cannot be unpickled.",
+            after="Checkpoints are read with weights_only=False: any pickled object loads.",
+            evidence="Lightning 2.4.0, fabric/utilities/cloud_io.py::_load "
+            "(observed on 2.3.3 and 2.4.0)",
+        ),
+        Change(
+            "weights_only_follows_torch_default",
+            "2.6.0",
+            before="Checkpoints are read with weights_only=False.",
+            after="fit/validate/test/predict and load_from_checkpoint take weights_only=None, "
+            "which leaves torch.load's default (True on torch >= 2.6) in force.",
+            evidence="Lightning 2.6.0 CHANGELOG, PR #21072 (observed on 2.5.6 and 2.6.6)",
+        ),
+        Change(
+            "mid_epoch_restart_consistency",
+            "2.5.0",
+            before="Resuming inside an epoch calls on_train_epoch_start again and re-runs the "
+            "batch the checkpoint was saved in (one extra optimizer step).",
+            after="Resuming inside an epoch skips on_train_epoch_start and runs only the batches "
+            "after those the checkpoint counted.",
+            evidence="Lightning 2.5.0 CHANGELOG, PR #20379 (observed on 2.4.0 and 2.5.6)",
+        ),
     )
 }
 

@@ -5,6 +5,7 @@ Lightning's ``trainer/call.py``: ``_call_callback_hooks``, ``_call_lightning_mod
 """
 
 import warnings
+from contextlib import contextmanager
 
 from .callbacks import Checkpoint
 from .data import is_overridden
@@ -12,6 +13,17 @@ from .datamodule import LightningDataModule
 from .module import LightningModule
 
 __all__ = ["HookCalls"]
+
+
+@contextmanager
+def _current_hook(module, hook):
+    """Name the hook being run on the module (``self.log`` reads it), then restore the outer one."""
+    previous = module._current_fx_name
+    module._current_fx_name = hook
+    try:
+        yield
+    finally:
+        module._current_fx_name = previous
 
 # Hooks whose monitoring callbacks (Checkpoint) run after the module, so that they can see what the
 # module's hook logged. Lightning: loops/fit_loop.py, `_FitLoop.on_advance_end`.
@@ -35,15 +47,20 @@ class HookCalls:
 
     def _call_callbacks(self, hook, *args, monitoring=None, **kwargs):
         """Call ``hook(trainer, module, ...)`` on all callbacks, or on the (non-)monitoring ones."""
+        module = self.lightning_module
         for callback in self.callbacks:
             if monitoring is None or isinstance(callback, Checkpoint) == monitoring:
                 fn = getattr(callback, hook)
                 if callable(fn):
-                    fn(self, self.lightning_module, *args, **kwargs)
+                    with _current_hook(module, hook):  # pl_module.log follows the hook's rules
+                        fn(self, module, *args, **kwargs)
 
     def _call_module(self, hook, *args, **kwargs):
         fn = getattr(self.lightning_module, hook)
-        return fn(*args, **kwargs) if callable(fn) else None
+        if not callable(fn):
+            return None
+        with _current_hook(self.lightning_module, hook):  # self.log follows the hook's rules
+            return fn(*args, **kwargs)
 
     def _call_datamodule(self, hook, *args, **kwargs):
         fn = getattr(self.datamodule, hook)
@@ -60,6 +77,10 @@ class HookCalls:
         if self.datamodule is not None:
             self._call_datamodule("teardown", stage=stage)
         self._call("teardown", stage=stage)
+        self.lightning_module._current_fx_name = None
+        self.lightning_module._metric_attributes = None  # metrics may be replaced before a new run
+        for logger in self.loggers:
+            logger.finalize("success")
 
     def _prepare_data(self):
         # a single process is local rank 0 of node 0, so it prepares data whatever

@@ -5,6 +5,8 @@ import tempfile
 
 import torch
 
+from .progress import loops_state
+
 __all__ = ["CONTRACT_VERSION", "dump_checkpoint", "save_checkpoint"]
 
 # Note: Lightning writes its own `__version__` here; the reference writes the version of the
@@ -22,10 +24,12 @@ def dump_checkpoint(trainer, weights_only=None):
         "global_step": trainer.global_step,
         "pytorch-lightning_version": CONTRACT_VERSION,
         "state_dict": module.state_dict(),
-        "loops": _loops_state(trainer),
+        "loops": loops_state(trainer),  # Lightning's progress format: see progress.py
     }
     if not weights_only:
         checkpoint.update(_training_state(trainer))  # calls every Callback.state_dict
+    for owner, prefix in ((module, ""), (datamodule, "datamodule_")):
+        checkpoint.update(_hyperparameters(owner, prefix))
     if datamodule is not None:
         datamodule_state = trainer._call_datamodule("state_dict")
         if datamodule_state:
@@ -48,18 +52,14 @@ def _training_state(trainer):
     }
 
 
-def _loops_state(trainer):
-    # Note: Lightning stores its loops' full progress trackers here; the reference stores the
-    # counters it keeps. Restoring from checkpoints is a later issue (see KNOWN_GAPS.txt).
-    fit_loop = trainer.fit_loop
-    fit_state = {
-        "epochs_processed": fit_loop.epochs_processed,
-        "epochs_completed": fit_loop.epochs_completed,
-        "optimizer_steps": fit_loop.optimizer_steps,
-        "batches_that_stepped": fit_loop.batches_that_stepped,
-        "batches_in_epoch": fit_loop.batches_ready,
-    }
-    return {"fit_loop": fit_state, "validate_loop": {}, "test_loop": {}, "predict_loop": {}}
+def _hyperparameters(owner, prefix):
+    """``hparams_name`` and ``hyper_parameters`` (``datamodule_``-prefixed for a datamodule)."""
+    if owner is None or not owner.hparams:
+        return {}
+    entries = {f"{prefix}hyper_parameters": dict(owner.hparams)}
+    if hasattr(owner, "_hparams_name"):
+        entries = {f"{prefix}hparams_name": owner._hparams_name, **entries}
+    return entries
 
 
 def save_checkpoint(trainer, filepath, weights_only=None):

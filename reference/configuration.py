@@ -8,6 +8,7 @@ import warnings
 
 from .data import is_overridden, takes_param
 from .errors import MisconfigurationException, clause_message, unsupported
+from .manual import verify_manual_optimization
 from .module import LightningModule
 
 __all__ = ["verify_configuration"]
@@ -52,9 +53,7 @@ def _verify_fit(trainer, model):
     # both legacy epoch-end hooks are checked by fit, since fit runs validation too
     _reject_legacy_hook(model, "training_epoch_end", "on_train_epoch_end", "HOOK-040")
     _reject_legacy_hook(model, "validation_epoch_end", "on_validation_epoch_end", "HOOK-041")
-    if not model.automatic_optimization:
-        why = "it is a later issue"
-        raise unsupported("Manual optimization (`automatic_optimization = False`)", why)
+    verify_manual_optimization(trainer, model)  # MAN-011, MAN-012
 
 
 def _require(model, hook, clause_id, message, fix):

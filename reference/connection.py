@@ -2,7 +2,6 @@
 
 from .data import DataSource
 from .datamodule import LightningDataModule
-from .errors import unsupported
 from .module import LightningModule
 
 __all__ = ["DataConnection", "checked_module"]
@@ -26,11 +25,8 @@ class DataConnection:
                 f"`Trainer.{fn}()` requires a `LightningModule` when it hasn't been passed in a"
                 " previous run"
             )
-        # Note: Lightning then loads the best checkpoint of the previous fit; restoring is a later
-        # issue.
-        raise unsupported(
-            f"`Trainer.{fn}()` without a model", "it restores a checkpoint, which is a later issue"
-        )
+        # the connected model runs, with the best checkpoint of the previous fit (restore.py)
+        return self.lightning_module
 
     def _attach_data(self, model, datamodule, train=None, val=None, test=None, predict=None):
         """Point every loop at its data: the dataloaders passed, or the (data)module's hooks."""

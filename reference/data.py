@@ -151,7 +151,16 @@ class DataSource:
         if not self.is_module():
             return self.instance
         hook = getattr(self.instance, self.hook_name)
-        return hook() if callable(hook) else None
+        if not callable(hook):
+            return None
+        if not hasattr(self.instance, "_current_fx_name"):  # a datamodule cannot log
+            return hook()
+        # a module's self.log follows the hook's rules (it forbids logging here)
+        previous, self.instance._current_fx_name = self.instance._current_fx_name, self.hook_name
+        try:
+            return hook()
+        finally:
+            self.instance._current_fx_name = previous
 
 
 def flatten_loaders(loaders, allow_collection):

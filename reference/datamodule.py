@@ -1,11 +1,12 @@
 """LightningDataModule: the data hooks of a LightningModule, packaged on their own."""
 
 from .hooks import DataHooks
+from .hparams import HyperparametersMixin
 
 __all__ = ["LightningDataModule"]
 
 
-class LightningDataModule(DataHooks):
+class LightningDataModule(HyperparametersMixin, DataHooks):
     """Shares ``prepare_data``, ``setup``, the ``*_dataloader`` hooks and the batch-transfer hooks.
 
     The Trainer calls a datamodule's ``prepare_data``, ``setup`` and ``teardown`` before the

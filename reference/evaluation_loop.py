@@ -16,6 +16,7 @@ Hook order (Lightning 2.6 ``loops/evaluation_loop.py``; ``noun`` is "validation"
 """
 
 import inspect
+from collections import defaultdict
 
 import torch
 
@@ -33,6 +34,7 @@ from .data import (
 )
 from .fetching import Fetcher, SequentialLoaders
 from .module import LightningModule
+from .results import ResultCollection
 
 __all__ = [
     "EvaluationLoop",
@@ -110,6 +112,8 @@ class EvaluationLoop:
         self._max_batches = []
         self._last_reload_epoch = -INF
         self.has_run = False
+        self._results = ResultCollection(training=False)
+        self._seen_batches = defaultdict(int)  # per dataloader: the logger step of eval batches
 
     def reset_data(self):
         """Forget the loaded dataloaders (a new entry point attaches new data)."""
@@ -123,7 +127,7 @@ class EvaluationLoop:
         return [min(self.trainer.num_sanity_val_steps, batches) for batches in self._max_batches]
 
     def run(self):
-        """Run one evaluation epoch; return one (still empty) metrics dict per dataloader."""
+        """Run one evaluation epoch; return the epoch metrics logged, one dict per dataloader."""
         with no_grad_context(self.inference_mode):
             self.setup_data()
             if sum(self.max_batches) == 0:
@@ -136,11 +140,27 @@ class EvaluationLoop:
             trainer._call_module(f"on_{noun}_model_eval")
             trainer._call(f"on_{noun}_start")
             trainer._call(f"on_{noun}_epoch_start")
-            results = self._run_batches(fetcher, noun)
-            trainer._call(f"on_{noun}_epoch_end")
+            logged_outputs = self._run_batches(fetcher, noun)
+            results = self._epoch_end(noun, logged_outputs)
             trainer._call(f"on_{noun}_end")
+            trainer._logger_connector.reset_results()
             self._on_model_train(noun, modes)
             return results
+
+    def _epoch_end(self, noun, logged_outputs):
+        """on_{noun}_epoch_end; its epoch values join every dataloader's; all go to the loggers."""
+        connector = self.trainer._logger_connector
+        connector.epoch_end_reached()
+        self._results.dataloader_idx = None
+        self.trainer._call(f"on_{noun}_epoch_end")
+        connector.on_epoch_end()
+        epoch_end_outputs = connector.update_eval_epoch_metrics()
+        all_outputs = {}
+        for outputs in logged_outputs:
+            all_outputs.update(outputs)
+            outputs.update(epoch_end_outputs)
+        connector.log_eval_end_metrics({**all_outputs, **epoch_end_outputs})
+        return logged_outputs
 
     def _on_model_train(self, noun, modes):
         """Call on_{noun}_model_train if overridden; else restore the captured modes directly."""
@@ -154,31 +174,39 @@ class EvaluationLoop:
         if self.fn == "fit":
             for loader in self.loaders:
                 set_sampler_epoch(loader, self.trainer.fit_loop.epochs_processed)
-        # Note: the metrics of `self.log` are a later issue; the per-dataloader results stay empty
-        # dicts.
         return Fetcher(SequentialLoaders(self.loaders, self.max_batches), sum(self.max_batches))
 
     def _run_batches(self, fetcher, noun):
-        results, previous_dataloader_idx = [], 0
+        logged_outputs, previous_dataloader_idx = [], 0
         for batch, batch_idx, dataloader_idx in fetcher:
             if dataloader_idx != previous_dataloader_idx:
-                # Lightning closes a dataloader's results when the next one starts
-                results.append({})
+                # a dataloader's epoch values are taken when the next one starts
+                logged_outputs.append(self._dataloader_outputs())
             previous_dataloader_idx = dataloader_idx
             self._evaluation_step(batch, batch_idx, dataloader_idx, noun)
-        results.append({})
-        return results
+        logged_outputs.append(self._dataloader_outputs())
+        return logged_outputs
+
+    def _dataloader_outputs(self):
+        self.trainer._logger_connector.epoch_end_reached()
+        return self.trainer._logger_connector.update_eval_epoch_metrics()
 
     def _evaluation_step(self, batch, batch_idx, dataloader_idx, noun):
         trainer = self.trainer
         batch = trainer._transfer_batch(batch, dataloader_idx)
         hook_args = batch_hook_args(batch, batch_idx, dataloader_idx, len(self.loaders))
+        several = len(self.loaders) > 1
+        trainer._logger_connector.on_batch_start(batch, dataloader_idx if several else None)
         trainer._call(f"on_{noun}_batch_start", *hook_args)
         step = getattr(trainer.lightning_module, f"{noun}_step")
         output = trainer._call_module(f"{noun}_step", *step_args(step, hook_args))
         trainer._call(f"on_{noun}_batch_end", output, *hook_args)
+        trainer._logger_connector.on_batch_end()
         if not trainer.sanity_checking:
             self.has_run = True
+            # evaluation step values go to the loggers on every batch
+            trainer._logger_connector.update_eval_step_metrics(self._seen_batches[dataloader_idx])
+            self._seen_batches[dataloader_idx] += 1
 
     def _verify_dataloader_idx(self, noun):
         module, several = self.trainer.lightning_module, len(self.loaders) > 1
@@ -208,6 +236,7 @@ class EvaluationLoop:
         self._max_batches = [
             parse_num_batches(self.prefix, loader_length(dl), limit) for dl in loaders
         ]
+        self._seen_batches = defaultdict(int)  # the step count restarts with new data
 
     def _should_reload(self):
         every = self.trainer.reload_dataloaders_every_n_epochs

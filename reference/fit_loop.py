@@ -34,7 +34,10 @@ from .data import (
 from .errors import MisconfigurationException
 from .evaluation_loop import EvaluationLoop
 from .fetching import Fetcher, SingleLoader
+from .manual import ManualOptimization
 from .optimization import AutomaticOptimization
+from .restart import begin_epoch, continue_epoch
+from .results import ResultCollection
 from .schedulers import step_lr_schedulers
 
 __all__ = ["FitLoop"]
@@ -42,6 +45,10 @@ __all__ = ["FitLoop"]
 
 class FitLoop:
     """Counts epochs and optimizer steps, and runs the training epochs of ``Trainer.fit``."""
+
+    # what a checkpoint's progress needs besides the counters below (see progress.py, restart.py)
+    epochs_started = batches_completed = epoch_start_steps = 0
+    restart_batches = None  # the batches a restored checkpoint counted in its unfinished epoch
 
     def __init__(self, trainer, min_epochs, max_epochs, min_steps, max_steps):
         if isinstance(max_epochs, int) and max_epochs < -1:
@@ -57,6 +64,7 @@ class FitLoop:
         self.min_epochs, self.max_epochs = min_epochs, max_epochs  # max_epochs is resolved by fit
         self.min_steps, self.max_steps = min_steps, max_steps
         self.optimization = AutomaticOptimization(trainer)
+        self.manual_optimization = ManualOptimization(trainer)
         self.val_loop = EvaluationLoop(trainer, "fit", inference_mode=False)
         self.source = DataSource(None, "train_dataloader")
         self.loader, self.fetcher = None, None
@@ -65,6 +73,7 @@ class FitLoop:
         self.optimizer_steps = 0  # global_step
         self.batches_ready = self.total_batches_ready = 0  # in this epoch / since fit started
         self.batches_that_stepped = 0
+        self._results = ResultCollection(training=True)
         self.is_last_batch = False
         self._last_reload_epoch = -INF
 
@@ -113,13 +122,17 @@ class FitLoop:
         # reloads the train dataloader when reload_dataloaders_every_n_epochs says so
         self.setup_data()
         set_sampler_epoch(self.loader, self.epochs_processed)
-        trainer._call("on_train_epoch_start")
+        if begin_epoch(self):  # False when a checkpoint resumes inside this epoch
+            trainer._call("on_train_epoch_start")
         self.run_batches()
         self.epochs_processed += 1
+        trainer._logger_connector.epoch_end_reached()
         trainer._call("on_train_epoch_end")
+        trainer._logger_connector.on_epoch_end()
         if self._num_ready_batches_reached():  # not after a max_steps stop in mid-epoch
             # plateau "epoch" schedulers step after on_train_epoch_end: metrics may be logged there
             self.update_lr_schedulers("epoch", plateau=True)
+        trainer._logger_connector.update_train_epoch_metrics()
         self.epochs_completed += 1
 
     def run_batches(self):
@@ -127,6 +140,7 @@ class FitLoop:
         if self.trainer.current_epoch > 0:
             # a new iterator per epoch; the first one was made when the data was loaded
             self.fetcher.restart()
+        self.batches_ready = self.batches_completed = continue_epoch(self)
         while not self._epoch_done():
             try:
                 self.run_batch()
@@ -143,6 +157,7 @@ class FitLoop:
         batch = trainer._transfer_batch(batch, dataloader_idx=0)
         self.batches_ready += 1
         self.total_batches_ready += 1
+        trainer._logger_connector.on_batch_start(batch)
         outputs, skip_rest_of_epoch = None, False
         if batch is None:
             warnings.warn(
@@ -155,8 +170,10 @@ class FitLoop:
             skip_rest_of_epoch = response == -1
             if skip_rest_of_epoch:
                 self.is_last_batch = True
-            else:
+            elif trainer.lightning_module.automatic_optimization:
                 outputs = self.optimization.run(batch, batch_idx)
+            else:
+                outputs = self.manual_optimization.run(batch, batch_idx)
         self.update_lr_schedulers("step", plateau=False)
         if self._num_ready_batches_reached():
             self.update_lr_schedulers("epoch", plateau=False)
@@ -164,16 +181,20 @@ class FitLoop:
             # raised after the scheduler update: the skipped epoch still counts for schedulers
             raise StopIteration
         trainer._call("on_train_batch_end", outputs, batch, batch_idx)
+        self.batches_completed = self.batches_ready
+        trainer._logger_connector.on_train_batch_end()
 
     def after_batch(self):
         """Validate when due, then step plateau schedulers (Lightning's ``on_advance_end``)."""
         trainer = self.trainer
         if self._should_check_val():
             trainer.validating = True
+            first_loop_iter = trainer._logger_connector.first_loop_iter  # validation changes it
             if not self.should_accumulate():  # gradients would hold memory during validation
                 trainer._call_module("on_validation_model_zero_grad")
             self.val_loop.run()
             trainer.training = True
+            trainer._logger_connector.first_loop_iter = first_loop_iter
         # plateau schedulers step after validation, so their monitored metrics exist
         self.update_lr_schedulers("step", plateau=True)
         if not self.should_accumulate():
@@ -183,6 +204,8 @@ class FitLoop:
         """Step due schedulers; "step" ones never while gradients are still being accumulated."""
         if interval == "step" and self.should_accumulate():
             return
+        if not self.trainer.lightning_module.automatic_optimization:
+            return  # manual optimization steps its own schedulers
         step_lr_schedulers(self.trainer, interval, plateau, self.batch_idx)
 
     def should_accumulate(self):

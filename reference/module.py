@@ -4,16 +4,23 @@ import warnings
 
 import torch
 
+from . import manual
 from .errors import MisconfigurationException
 from .hooks import CheckpointHooks, DataHooks, ModelHooks
+from .hparams import HyperparametersMixin
+from .module_logging import ModuleLogging
 from .optimizers import LightningOptimizer
+from .saving import ModelIO
 
 __all__ = ["LightningModule"]
 
 _CLIP_ALGORITHMS = ("value", "norm")
 
 
-class LightningModule(ModelHooks, DataHooks, CheckpointHooks, torch.nn.Module):
+class LightningModule(
+    ModuleLogging, ModelIO, HyperparametersMixin, ModelHooks, DataHooks, CheckpointHooks,
+    torch.nn.Module,
+):
     """Organises a model's training, evaluation and prediction code into hooks the Trainer calls."""
 
     def __init__(self, *args, **kwargs):
@@ -21,6 +28,7 @@ class LightningModule(ModelHooks, DataHooks, CheckpointHooks, torch.nn.Module):
         self._trainer = None
         self._example_input_array = None
         self._automatic_optimization = True
+        self._param_requires_grad_state = {}  # set by toggle_optimizer
 
     # ---- connection to the Trainer ----
 
@@ -140,6 +148,28 @@ class LightningModule(ModelHooks, DataHooks, CheckpointHooks, torch.nn.Module):
             "`configure_optimizers` must be implemented to be used with the Lightning Trainer",
             stacklevel=2,
         )
+
+    # ---- manual optimization (see manual.py) ----
+
+    def manual_backward(self, loss, *args, **kwargs):
+        """Back-propagate ``loss`` from a manual ``training_step``, with the backward hooks."""
+        manual.require_manual_optimization(self, "manual_backward")
+        manual.backward_with_hooks(self.trainer, loss, *args, **kwargs)
+
+    def toggle_optimizer(self, optimizer):
+        """Only ``optimizer``'s parameters keep requiring gradients; the others are frozen."""
+        optimizers = self.trainer.optimizers
+        self._param_requires_grad_state = manual.toggle_optimizer(optimizers, optimizer)
+
+    def untoggle_optimizer(self, optimizer):
+        """Undo ``toggle_optimizer(optimizer)``: restore the other parameters' flags."""
+        state = self._param_requires_grad_state
+        manual.untoggle_optimizer(self.trainer.optimizers, optimizer, state)
+        self._param_requires_grad_state = {}
+
+    def toggled_optimizer(self, optimizer):
+        """A context manager: ``toggle_optimizer`` on entry, ``untoggle_optimizer`` on exit."""
+        return manual.toggled_optimizer(self, optimizer)
 
     # ---- optimization hooks ----
 

@@ -162,12 +162,13 @@ def optimizer_step_with_hooks(trainer, optimizer, closure, **kwargs):
     def closure_then_hooks():
         closure_result = closure()
         trainer._call("on_before_optimizer_step", optimizer)
-        trainer._call_module(
-            "configure_gradient_clipping",
-            optimizer,
-            gradient_clip_val=trainer.gradient_clip_val,
-            gradient_clip_algorithm=trainer.gradient_clip_algorithm,
-        )
+        if trainer.lightning_module.automatic_optimization:  # manual modules clip themselves
+            trainer._call_module(
+                "configure_gradient_clipping",
+                optimizer,
+                gradient_clip_val=trainer.gradient_clip_val,
+                gradient_clip_algorithm=trainer.gradient_clip_algorithm,
+            )
         return closure_result
 
     return optimizer.step(closure=closure_then_hooks, **kwargs)

@@ -1,56 +1,45 @@
 """What ``configure_optimizers`` may return, normalised into optimizers and scheduler configs.
 
-Accepted shapes (Lightning 2.6 ``core/optimizer.py``):
-    Optimizer | [Optimizer, ...] | ([Optimizer, ...], [Scheduler or config dict, ...] or one of
-    them)
-    | {"optimizer": Optimizer, "lr_scheduler": Scheduler or config dict, "monitor": str} | [such
-    dicts] | None
+Accepted shapes (Lightning 2.6 ``core/optimizer.py``)::
+
+    Optimizer | [Optimizer, ...] | (Optimizer, ...)
+    ([Optimizer, ...], [Scheduler or config dict, ...])  or  ([Optimizer, ...], Scheduler)
+    {"optimizer": Optimizer, "lr_scheduler": Scheduler or config dict, "monitor": str}
+    [{"optimizer": ...}, ...]   (a top-level "monitor" is ignored in this shape)
+    None                        (a warning, and a stand-in optimizer that only runs the closure)
+
+Scheduler configs and their checks live in ``schedulers.py``.
 """
 
 import warnings
-from dataclasses import dataclass, fields
-from typing import Any
 
 import torch
-from torch.optim.lr_scheduler import LRScheduler, OneCycleLR, ReduceLROnPlateau
 
 from .data import takes_param
-from .errors import MisconfigurationException
+from .errors import MisconfigurationException, clause_message
+from .schedulers import scheduler_configs, validate_schedulers
 
-__all__ = ["LRSchedulerConfig", "LightningOptimizer", "parse_optimizers"]
+__all__ = ["LightningOptimizer", "parse_optimizers"]
 
 _OPTIMIZER_KEYS = {"optimizer", "lr_scheduler", "monitor"}
 _UNKNOWN_CONFIGURATION = (
-    "Unknown configuration for model optimizers. Output from `model.configure_optimizers()` should"
-    " be one of:\n * `Optimizer`\n * [`Optimizer`]\n * ([`Optimizer`], [`LRScheduler`])\n"
+    "Output from `model.configure_optimizers()` should be one of:\n * `Optimizer`\n"
+    " * [`Optimizer`]\n * ([`Optimizer`], [`LRScheduler`])\n"
     ' * {"optimizer": `Optimizer`, (optional) "lr_scheduler": `LRScheduler`}\n'
 )
 _MULTIPLE_OPTIMIZERS = (
-    "Training with multiple optimizers is only supported with manual optimization. Set"
-    " `self.automatic_optimization = False`, then access your optimizers in `training_step` with"
-    " `opt1, opt2, ... = self.optimizers()`."
+    "Training with multiple optimizers is only supported with manual optimization"
 )
-
-
-@dataclass
-class LRSchedulerConfig:
-    """A scheduler and when to step it; the defaults are Lightning's."""
-
-    scheduler: Any
-    name: str | None = None
-    interval: str = "epoch"
-    frequency: int = 1
-    reduce_on_plateau: bool = False
-    monitor: str | None = None
-    strict: bool = True
+_ACCESS_OPTIMIZERS = (
+    "access your optimizers in `training_step` with `opt1, opt2, ... = self.optimizers()`."
+)
 
 
 def parse_optimizers(conf, module, custom_lr_scheduler_step):
     """Turn the output of ``configure_optimizers()`` into ``(optimizers, scheduler_configs)``.
 
     ``custom_lr_scheduler_step`` says whether the module overrides ``lr_scheduler_step``, which
-    allows
-    schedulers that do not follow PyTorch's API.
+    allows schedulers that do not follow PyTorch's API. The checks run in Lightning's order.
     """
     if conf is None:
         warnings.warn(
@@ -60,19 +49,23 @@ def parse_optimizers(conf, module, custom_lr_scheduler_step):
         )
         conf = _MockOptimizer()
     optimizers, schedulers, monitor = _split(conf)
-    configs = [_scheduler_config(scheduler, monitor) for scheduler in schedulers]
-    if takes_param(module.training_step, "optimizer_idx", explicit=True):
-        raise RuntimeError(
-            "Training with multiple optimizers is only supported with manual optimization. Remove"
-            " the `optimizer_idx` argument from `training_step`, set `self.automatic_optimization"
-            " = False` and access your optimizers in `training_step` with `opt1, opt2, ... ="
-            " self.optimizers()`."
-        )
-    if module.automatic_optimization and len(optimizers) > 1:
-        raise RuntimeError(_MULTIPLE_OPTIMIZERS)
+    configs = scheduler_configs(schedulers, monitor, module.automatic_optimization)
+    _check_automatic_has_one_optimizer(optimizers, module)
     require_torch_api = module.automatic_optimization and not custom_lr_scheduler_step
-    _validate_schedulers(configs, optimizers, require_torch_api)
+    validate_schedulers(configs, optimizers, require_torch_api)
     return optimizers, configs
+
+
+def _check_automatic_has_one_optimizer(optimizers, module):
+    if takes_param(module.training_step, "optimizer_idx", explicit=True):
+        fix = (
+            "Remove the `optimizer_idx` argument from `training_step`, set"
+            f" `self.automatic_optimization = False` and {_ACCESS_OPTIMIZERS}"
+        )
+        raise RuntimeError(clause_message("OPT-026", _MULTIPLE_OPTIMIZERS, fix))
+    if module.automatic_optimization and len(optimizers) > 1:
+        fix = f"Set `self.automatic_optimization = False`, then {_ACCESS_OPTIMIZERS}"
+        raise RuntimeError(clause_message("OPT-025", _MULTIPLE_OPTIMIZERS, fix))
 
 
 # Lightning's `Optimizable` protocol: anything shaped like a torch optimizer counts as one
@@ -118,7 +111,8 @@ def _split(conf):
         return [item["optimizer"] for item in conf], schedulers, None
     if is_sequence and all(map(_is_optimizer, conf)):
         return list(conf), [], None
-    raise MisconfigurationException(_UNKNOWN_CONFIGURATION)
+    message = "Unknown configuration for model optimizers"
+    raise MisconfigurationException(clause_message("OPT-015", message, _UNKNOWN_CONFIGURATION))
 
 
 def _as_scheduler_dict(scheduler):
@@ -135,93 +129,6 @@ def _check_optimizer_dict(conf):
         )
 
 
-def _scheduler_config(scheduler, monitor):
-    """Normalise a bare scheduler or a scheduler dict into an ``LRSchedulerConfig``."""
-    if isinstance(scheduler, dict):
-        return _config_from_dict(scheduler)
-    if isinstance(scheduler, ReduceLROnPlateau):
-        if monitor is None:
-            raise MisconfigurationException(
-                "`configure_optimizers` must include a monitor when a `ReduceLROnPlateau`"
-                ' scheduler is used. For example: {"optimizer": optimizer, "lr_scheduler":'
-                ' scheduler, "monitor": "metric_to_track"}'
-            )
-        return LRSchedulerConfig(scheduler, reduce_on_plateau=True, monitor=monitor)
-    return LRSchedulerConfig(scheduler)
-
-
-def _config_from_dict(scheduler):
-    supported = {field.name for field in fields(LRSchedulerConfig)}
-    extra_keys = scheduler.keys() - supported
-    if extra_keys:
-        warnings.warn(
-            f"Found unsupported keys in the lr scheduler dict: {extra_keys}. HINT: remove them from"
-            " the output of `configure_optimizers`.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        scheduler = {key: value for key, value in scheduler.items() if key in supported}
-    if "scheduler" not in scheduler:
-        raise MisconfigurationException(
-            'The lr scheduler dict must have the key "scheduler" with its item being'
-            " an lr scheduler"
-        )
-    if "interval" in scheduler and scheduler["interval"] not in ("step", "epoch"):
-        raise MisconfigurationException(
-            'The "interval" key in lr scheduler dict must be "step" or "epoch" but is'
-            f' "{scheduler["interval"]}"'
-        )
-    return _check_scheduler_dict(dict(scheduler))
-
-
-def _check_scheduler_dict(scheduler):
-    scheduler.setdefault("reduce_on_plateau", isinstance(scheduler["scheduler"], ReduceLROnPlateau))
-    if scheduler["reduce_on_plateau"] and scheduler.get("monitor") is None:
-        raise MisconfigurationException(
-            "The lr scheduler dict must include a monitor when a `ReduceLROnPlateau` scheduler is"
-            ' used. For example: {"optimizer": optimizer, "lr_scheduler":'
-            ' {"scheduler": scheduler, "monitor": "your_loss"}}'
-        )
-    if (
-        isinstance(scheduler["scheduler"], OneCycleLR)
-        and scheduler.get("interval", "epoch") == "epoch"
-    ):
-        warnings.warn(
-            "A `OneCycleLR` scheduler is using 'interval': 'epoch'. Are you sure you didn't mean"
-            " 'interval': 'step'?",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return LRSchedulerConfig(**scheduler)
-
-
-def _validate_schedulers(configs, optimizers, require_torch_api):
-    """Lightning's checks, in its order: attached optimizers first, then the scheduler API."""
-    for config in configs:
-        if config.scheduler.optimizer not in optimizers:
-            raise MisconfigurationException(
-                "Some schedulers are attached with an optimizer that wasn't returned from"
-                " `configure_optimizers`."
-            )
-    for config in configs:
-        name = type(config.scheduler).__name__
-        stateful = all(
-            callable(getattr(config.scheduler, method, None))
-            for method in ("state_dict", "load_state_dict")
-        )
-        if not stateful:
-            raise TypeError(
-                f"The provided lr scheduler `{name}` is invalid. It should have `state_dict` and"
-                " `load_state_dict` methods defined."
-            )
-        if require_torch_api and not isinstance(config.scheduler, (LRScheduler, ReduceLROnPlateau)):
-            raise MisconfigurationException(
-                f"The provided lr scheduler `{name}` doesn't follow PyTorch's LRScheduler API. You"
-                " should override the `LightningModule.lr_scheduler_step` hook with your own logic"
-                " if you are using a custom LR scheduler."
-            )
-
-
 class LightningOptimizer:
     """Wraps an optimizer so that ``step()`` runs the Trainer's hooks after the closure.
 
@@ -233,6 +140,7 @@ class LightningOptimizer:
     def __init__(self, optimizer, step_fn):
         self._optimizer = optimizer
         self._step_fn = step_fn  # step_fn(optimizer, closure, **kwargs), provided by the Trainer
+        self._on_after_step = _do_nothing  # the manual optimization loop counts steps here
         self.__class__ = type(
             "Lightning" + type(optimizer).__name__, (LightningOptimizer, type(optimizer)), {}
         )
@@ -249,7 +157,9 @@ class LightningOptimizer:
             raise MisconfigurationException(
                 "When `optimizer.step(closure)` is called, the closure should be callable"
             )
-        return self._step_fn(self._optimizer, closure, **kwargs)
+        output = self._step_fn(self._optimizer, closure, **kwargs)
+        self._on_after_step()
+        return output
 
     def __getattr__(self, item):
         return getattr(self._optimizer, item)

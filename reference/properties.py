@@ -241,18 +241,16 @@ class TrainerProperties:
 
     @property
     def log_dir(self):
-        # Note: with a logger Lightning returns the logger's directory; the reference has no
-        # loggers.
-        return self.default_root_dir
-
-    @property
-    def logger(self):
-        return None
-
-    @property
-    def loggers(self):
-        return []
+        """The first logger's ``save_dir`` (may be None), else the default root dir."""
+        # Note: for its TensorBoard and CSV loggers Lightning returns their `log_dir`; the
+        # reference has neither.
+        return self.loggers[0].save_dir if self.loggers else self.default_root_dir
 
     @property
     def ckpt_path(self):
-        return None
+        """The checkpoint the last run restored, or the one set here for the next run."""
+        return self._checkpoint_connector.ckpt_path
+
+    @ckpt_path.setter
+    def ckpt_path(self, path):
+        self._checkpoint_connector.set_user_path(path)

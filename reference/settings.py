@@ -18,8 +18,7 @@ __all__ = [
 ]
 
 # Note: each row is a Lightning feature outside the reference; only the listed values are accepted.
-# Lightning's `logger=None` (its default) creates a TensorBoard or CSV logger; the reference treats
-# it as "none".
+# (`logger` is checked by `logger_connector.configure_loggers`.)
 _RESTRICTED = (
     ("accelerator", ("auto", "cpu"), "it runs on the CPU only"),
     ("strategy", ("auto",), "it has no distributed or custom strategies"),
@@ -30,7 +29,6 @@ _RESTRICTED = (
         (None, "32-true", "32", 32),
         "mixed, half and double precision are a later issue",
     ),
-    ("logger", (None, False), "it has no loggers yet"),
     ("fast_dev_run", (False, 0), "fast_dev_run is a later issue"),
     ("max_time", (None,), "the Timer callback is a later issue"),
     ("overfit_batches", (0, 0.0), "overfit_batches is a later issue"),

@@ -24,16 +24,18 @@ from .datamodule import LightningDataModule
 from .errors import MisconfigurationException, unsupported
 from .evaluation_loop import EvaluationLoop
 from .fit_loop import FitLoop
+from .logger_connector import LoggerConnector, TrainerLogging, as_floats, configure_loggers
 from .module import LightningModule
 from .optimizers import parse_optimizers
 from .prediction_loop import PredictionLoop
 from .properties import SingleDeviceStrategy, TrainerProperties, TrainerState
+from .restore import CheckpointConnector
 from .seed import isolate_rng
 
 __all__ = ["Trainer"]
 
 
-class Trainer(HookCalls, DataConnection, TrainerProperties):
+class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
     """Runs a LightningModule on one CPU device, calling every hook where Lightning 2.6 calls it.
 
     The arguments are Lightning's, with its defaults; values the reference cannot honour raise
@@ -74,7 +76,8 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
         self.test_loop = EvaluationLoop(self, "test", inference_mode)
         self.predict_loop = PredictionLoop(self, inference_mode)
         self._datahook_datamodule = None
-        self._callback_metrics = {}  # Note: filled by `self.log`, which is a later issue
+        self._checkpoint_connector = CheckpointConnector(self)
+        self._logger_connector = LoggerConnector(self)  # self.log -> metrics dicts and loggers
 
     def _init_validation(self, arguments):
         interval = arguments["val_check_interval"]
@@ -96,6 +99,7 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
         sanity_steps = flags["num_sanity_val_steps"]
         self.num_sanity_val_steps = INF if sanity_steps == -1 else sanity_steps  # -1 means all
         self.log_every_n_steps, self.should_stop = flags["log_every_n_steps"], False
+        self.loggers = configure_loggers(arguments["logger"])
         self.barebones, self.inference_mode = arguments["barebones"], arguments["inference_mode"]
         self.use_distributed_sampler = arguments["use_distributed_sampler"]
         self.enable_autolog_hparams = arguments["enable_autolog_hparams"]
@@ -111,7 +115,7 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
     def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None,
             ckpt_path=None, weights_only=None):  # fmt: skip
         """Train ``model``: a sanity check, then epochs of training with validation when due."""
-        _reject_ckpt_path("fit", ckpt_path)
+        self._checkpoint_connector.request("fit", ckpt_path, weights_only, model_provided=True)
         self.strategy.lightning_module = checked_module(model)
         self._start("fit", "train")
         self.should_stop = False
@@ -128,6 +132,7 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
                 " `trainer.fit(datamodule=...)`"
             )
         self._attach_data(model, datamodule, train=train_dataloaders, val=val_dataloaders)
+        self._checkpoint_connector.select()  # "best", "last" or a path -> a file or None
         self._run(model)
 
     def validate(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None,
@@ -151,7 +156,8 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
         return self._evaluate("predict", model, dataloaders, ckpt_path, datamodule)
 
     def _evaluate(self, fn, model, dataloaders, ckpt_path, datamodule):
-        _reject_ckpt_path(fn, ckpt_path)
+        # Note: the evaluation entry points load with torch's default `weights_only`
+        self._checkpoint_connector.request(fn, ckpt_path, None, model_provided=model is not None)
         self.strategy.lightning_module = self._select_model(fn, model)
         self._start(fn, fn)
         return self._call_and_handle_interrupt(self._evaluate_impl, fn, dataloaders, datamodule)
@@ -165,7 +171,10 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
             )
         stage = {"validate": "val", "test": "test", "predict": "predict"}[fn]
         self._attach_data(self.lightning_module, datamodule, **{stage: dataloaders})
-        return self._run(self.lightning_module)
+        self._checkpoint_connector.select()
+        results = self._run(self.lightning_module)
+        # validate and test return floats, one dict per dataloader
+        return results if fn == "predict" else [as_floats(r) for r in results]
 
     def save_checkpoint(self, filepath, weights_only=None, storage_options=None):
         """Write a checkpoint of the current state (hooks: see ``checkpoint.dump_checkpoint``)."""
@@ -189,12 +198,15 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
         self._call_setup_hooks()
         if is_overridden("configure_model", model, LightningModule):
             self._call_module("configure_model")
+        self._checkpoint_connector.restore_modules_and_callbacks()  # CKPT-009
         model.to(self.strategy.root_device)
+        self._reset_logged_metrics()
         if fit:
             conf = self._call_module("configure_optimizers")
             custom_step = is_overridden("lr_scheduler_step", model, LightningModule)
             self.optimizers, self._lr_scheduler_configs = parse_optimizers(conf, model, custom_step)
             self._call("on_fit_start")
+        self._checkpoint_connector.restore_training_state()  # after on_fit_start (CKPT-010)
         results = self._run_stage()
         self._teardown()
         if fit:
@@ -223,10 +235,16 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
             return
         stage = self.state.stage
         self.sanity_checking = True
+        self._reset_logged_metrics()
         self._call_callbacks("on_sanity_check_start")
         self.fit_loop.val_loop.run()
         self._call_callbacks("on_sanity_check_end")
+        self._reset_logged_metrics()  # what the sanity check logged is discarded
         self.state.stage = stage
+
+    def _reset_logged_metrics(self):
+        self._logger_connector.reset_results()
+        self._logger_connector.reset_metrics()
 
     def _start(self, fn, stage):
         self.state.fn, self.state.stage, self.state.status = fn, stage, "running"
@@ -242,6 +260,8 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
             self._call_callbacks("on_exception", exception)
             if self.datamodule is not None:
                 self._call_datamodule("on_exception", exception)
+            for logger in self.loggers:
+                logger.finalize("failed")
             self._teardown()
             self.state.stage = None
             raise
@@ -252,9 +272,5 @@ class Trainer(HookCalls, DataConnection, TrainerProperties):
             self.lightning_module.cpu()
         for loop in (self.fit_loop, self.validate_loop, self.test_loop, self.predict_loop):
             loop.teardown()
+        self._logger_connector.teardown()
 
-
-def _reject_ckpt_path(fn, ckpt_path):
-    if ckpt_path is not None:
-        why = "restoring checkpoints is a later issue"
-        raise unsupported(f"`Trainer.{fn}(ckpt_path={ckpt_path!r})`", why)

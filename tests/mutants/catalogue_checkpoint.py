@@ -1,8 +1,137 @@
 """Mutants for the CKPT clauses (see ``tests/mutants/__init__.py`` for the rules)."""
 
-from ._load import mutant as _m  # noqa: F401  (used as entries are added)
+from ._load import mutant as _m
 
 __all__ = ["MUTANTS"]
 
 MUTANTS = [
+    # ---- contents (checkpoint.py) ----
+    _m("ckpt-drops-empty-callbacks", "CKPT-001",
+       "checkpoint.py",
+       "checkpoint.update(_training_state(trainer))  # calls every Callback.state_dict",
+       'checkpoint.update({k: v for k, v in _training_state(trainer).items()'
+       ' if k != "callbacks" or v})'),
+    _m("ckpt-no-hparams-name", "CKPT-002",
+       "checkpoint.py",
+       'entries = {f"{prefix}hparams_name": owner._hparams_name, **entries}',
+       "entries = entries"),
+    _m("ckpt-datamodule-state-by-name", "CKPT-003",
+       "checkpoint.py",
+       "checkpoint[type(datamodule).__qualname__] = datamodule_state",
+       "checkpoint[type(datamodule).__name__] = datamodule_state"),
+    _m("ckpt-saves-empty-callback-states", "CKPT-004",
+       "checkpoint.py",
+       "if (state := cb.state_dict())}",
+       "if ((state := cb.state_dict()) or True)}"),
+    _m("ckpt-weights-only-keeps-training-state", "CKPT-005",
+       "checkpoint.py",
+       "    if not weights_only:\n        checkpoint.update(_training_state(trainer))",
+       "    if True:\n        checkpoint.update(_training_state(trainer))"),
+    _m("ckpt-epoch-counts-processed", "CKPT-006",
+       "checkpoint.py",
+       '"epoch": trainer.current_epoch,',
+       '"epoch": trainer.fit_loop.epochs_processed,'),
+    _m("ckpt-epoch-after-fit-one-less", "CKPT-007",
+       "checkpoint.py",
+       '"epoch": trainer.current_epoch,',
+       '"epoch": min(trainer.current_epoch, trainer.fit_loop.epochs_started - 1),'),
+    _m("ckpt-weights-only-calls-callbacks", "CKPT-009",
+       "checkpoint.py",
+       "    if not weights_only:\n        for callback in trainer.callbacks:",
+       "    if True:\n        for callback in trainer.callbacks:"),
+    # ---- load_from_checkpoint (saving.py) ----
+    _m("ckpt-load-perturbs-weights", "CKPT-010",
+       "saving.py",
+       'model.load_state_dict(checkpoint["state_dict"], strict=strict)',
+       'model.load_state_dict({k: v * 1.0001 for k, v in checkpoint["state_dict"].items()},'
+       " strict=strict)"),
+    _m("ckpt-saved-hparams-win", "CKPT-011",
+       "saving.py",
+       "kwargs = {**loaded, **new_kwargs}",
+       "kwargs = {**new_kwargs, **loaded}"),
+    _m("ckpt-load-on-instance-allowed", "CKPT-012",
+       "saving.py",
+       "        if instance is not None:",
+       "        if False:"),
+    _m("ckpt-never-strict", "CKPT-013",
+       "saving.py",
+       "strict = model.strict_loading if strict is None else strict",
+       "strict = False"),
+    _m("ckpt-map-location-ignored", "CKPT-014",
+       "saving.py",
+       "location = map_location or (lambda storage, location: storage)",
+       "location = lambda storage, location: storage  # noqa: E731"),
+    _m("ckpt-loaded-model-in-eval-mode", "CKPT-015",
+       "saving.py",
+       "return model if first is None else model.to(first.device)",
+       "return model.eval()"),
+    _m("ckpt-on-load-checkpoint-after-weights", "CKPT-016",
+       "saving.py",
+       "    model.on_load_checkpoint(checkpoint)\n"
+       "    strict = model.strict_loading if strict is None else strict\n"
+       '    model.load_state_dict(checkpoint["state_dict"], strict=strict)\n',
+       "    strict = model.strict_loading if strict is None else strict\n"
+       '    model.load_state_dict(checkpoint["state_dict"], strict=strict)\n'
+       "    model.on_load_checkpoint(checkpoint)\n"),
+    _m("ckpt-missing-file-old-message", "CKPT-024",
+       "saving.py",
+       'raise FileNotFoundError(f"Checkpoint file not found: {path}")',
+       'raise FileNotFoundError(f"Checkpoint at {path} not found. Aborting training.")'),
+    # ---- resuming (restore.py, progress.py, restart.py, trainer.py) ----
+    _m("ckpt-module-sees-only-weights", "CKPT-008",
+       "restore.py",
+       'trainer._call_module("on_load_checkpoint", checkpoint)',
+       'trainer._call_module("on_load_checkpoint", {"state_dict": checkpoint["state_dict"]})'),
+    _m("ckpt-epoch-end-checkpoint-repeats-epoch", "CKPT-017 CKPT-021",
+       "progress.py",
+       '        fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["processed"]\n',
+       '        fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["completed"]\n'),
+    _m("ckpt-optimizers-restored-before-fit-start", "CKPT-018",
+       "trainer.py",
+       '            self._call("on_fit_start")\n'
+       "        self._checkpoint_connector.restore_training_state()",
+       "            self._checkpoint_connector.restore_training_state()\n"
+       '            self._call("on_fit_start")'),
+    _m("ckpt-callback-state-before-on-load", "CKPT-019",
+       "restore.py",
+       '        trainer._call_callbacks("on_load_checkpoint", checkpoint)\n'
+       "        for callback in trainer.callbacks:\n"
+       "            if callback.state_key in states:\n"
+       "                callback.load_state_dict(copy.deepcopy(states[callback.state_key]))\n",
+       "        for callback in trainer.callbacks:\n"
+       "            if callback.state_key in states:\n"
+       "                callback.load_state_dict(copy.deepcopy(states[callback.state_key]))\n"
+       '        trainer._call_callbacks("on_load_checkpoint", checkpoint)\n'),
+    _m("ckpt-datamodule-not-restored", "CKPT-020",
+       "restore.py",
+       "if datamodule is not None and type(datamodule).__qualname__ in checkpoint:",
+       "if False:"),
+    _m("ckpt-scheduler-not-restored", "CKPT-018 CKPT-021",
+       "restore.py",
+       "        scheduler.load_state_dict(state)",
+       "        pass"),
+    _m("ckpt-mid-epoch-restarts-epoch-hooks", "CKPT-022",
+       "restart.py",
+       "    if fit_loop.restart_batches is not None:\n        return False",
+       "    if False:\n        return False"),
+    _m("ckpt-weights-only-resume-unchecked", "CKPT-023",
+       "restore.py",
+       "        if key not in checkpoint:",
+       "        if False:"),
+    _m("ckpt-last-without-file-fails", "CKPT-025",
+       "restore.py",
+       "        if not candidates:",
+       "        if not candidates and False:"),
+    _m("ckpt-best-without-callback-message", "CKPT-026",
+       "restore.py",
+       "        if callback is None:",
+       "        if False:"),
+    _m("ckpt-validate-restores-progress", "CKPT-027",
+       "restore.py",
+       'if not checkpoint or trainer.state.fn != "fit":',
+       "if not checkpoint:"),
+    _m("ckpt-max-epochs-check-off-by-one", "CKPT-028",
+       "restore.py",
+       "trainer.current_epoch > trainer.max_epochs:",
+       "trainer.current_epoch > trainer.max_epochs + 1:"),
 ]

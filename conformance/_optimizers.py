@@ -1,0 +1,117 @@
+"""Scenarios for the OPT clauses: modules whose ``configure_optimizers`` returns a given shape.
+
+A scenario remembers the optimizers and schedulers it built (``module.built_optimizers``,
+``module.built_schedulers``), so a clause can check that the Trainer holds those very
+objects, and it can record the learning rate it sees in chosen hooks (``module.lrs``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
+
+__all__ = [
+    "DEFAULTS",
+    "CustomScheduler",
+    "StatelessScheduler",
+    "custom",
+    "fit",
+    "lr_of",
+    "plateau",
+    "record_lr",
+    "returning",
+    "settings",
+    "sgd",
+    "step_lr",
+]
+
+OPTIMIZER_SOURCE = "lightning/pytorch/core/optimizer.py"
+
+# Lightning's LRSchedulerConfig defaults (lightning/pytorch/utilities/types.py)
+DEFAULTS = {"name": None, "interval": "epoch", "frequency": 1, "reduce_on_plateau": False,
+            "monitor": None, "strict": True}
+
+
+def sgd(module, lr: float = 0.1):
+    """An SGD optimizer on the module's layer, remembered in ``module.built_optimizers``."""
+    optimizer = torch.optim.SGD(module.layer.parameters(), lr=lr)
+    module.__dict__.setdefault("built_optimizers", []).append(optimizer)
+    return optimizer
+
+
+def _built(module, scheduler):
+    module.__dict__.setdefault("built_schedulers", []).append(scheduler)
+    return scheduler
+
+
+def step_lr(module, optimizer, gamma: float = 0.1):
+    """StepLR(step_size=1): each step multiplies the learning rate by ``gamma``."""
+    return _built(module, StepLR(optimizer, step_size=1, gamma=gamma))
+
+
+def plateau(module, optimizer):
+    return _built(module, ReduceLROnPlateau(optimizer))
+
+
+class StatelessScheduler:
+    """Has an optimizer and a step, but no state_dict/load_state_dict."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def step(self, *args):
+        pass
+
+
+class CustomScheduler(StatelessScheduler):
+    """Stateful, but not a torch LRScheduler: Lightning needs an lr_scheduler_step override."""
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+def custom(module, cls, optimizer):
+    return _built(module, cls(optimizer))
+
+
+def returning(target, make, *, manual: bool = False, overrides=None):
+    """A scenario module whose ``configure_optimizers`` returns ``make(self)``.
+
+    Args:
+        manual: turn automatic optimization off (several optimizers need it); training_step
+            then only computes the loss.
+        overrides: more methods for the module class.
+    """
+    methods = {"configure_optimizers": make, **(overrides or {})}
+    if manual:
+        methods = {"automatic_optimization": False,
+                   "training_step": lambda self, batch, batch_idx: None} | methods
+    return target.module(overrides=methods)
+
+
+def lr_of(module) -> float:
+    return module.trainer.optimizers[0].param_groups[0]["lr"]
+
+
+def record_lr(hook: str, *params: str):
+    """A ``hook`` override that appends the first optimizer's learning rate to ``self.lrs``."""
+
+    def record(self, *args, **kwargs):
+        self.__dict__.setdefault("lrs", []).append(lr_of(self))
+
+    record.__name__ = hook
+    return {hook: record}
+
+
+def settings(config) -> dict:
+    """The scheduler config's settings (every field but the scheduler)."""
+    return {field: getattr(config, field) for field in DEFAULTS}
+
+
+def fit(target, module, **kwargs):
+    """Fit without validation: 1 epoch of 2 batches unless told otherwise."""
+    trainer_kwargs = {"max_epochs": 1, "limit_train_batches": 2, "limit_val_batches": 0} | kwargs
+    return target.fit(module, **trainer_kwargs)
