@@ -140,6 +140,26 @@ CHANGES: dict[str, Change] = {
             "after those the checkpoint counted.",
             evidence="Lightning 2.5.0 CHANGELOG, PR #20379 (observed on 2.4.0 and 2.5.6)",
         ),
+        Change(
+            "dataloader_idx_name_without_suffix",
+            "2.5.3",
+            before="self.log raises for any key containing '/dataloader_idx_', whatever "
+            "add_dataloader_idx says.",
+            after="A key containing '/dataloader_idx_' is accepted when add_dataloader_idx=False; "
+            "it still raises when add_dataloader_idx=True.",
+            evidence="Lightning 2.5.3 CHANGELOG, PR #20987 (core/module.py::LightningModule.log; "
+            "observed on 2.4.0 and 2.5.6)",
+        ),
+        Change(
+            "optimizer_idx_rejected_at_fit_start",
+            "2.1.0",
+            before="A training_step that requires optimizer_idx fails with a TypeError (missing "
+            "argument) when the first batch calls it.",
+            after="fit raises RuntimeError before training: remove optimizer_idx and use manual "
+            "optimization.",
+            evidence="core/optimizer.py::_validate_multiple_optimizers_support: the "
+            "optimizer_idx check is in 2.1.4 and absent in 2.0.9 (observed on both)",
+        ),
     )
 }
 

@@ -12,6 +12,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 
 __all__ = [
     "DEFAULTS",
+    "OPTIMIZER_SOURCE",
     "CustomScheduler",
     "StatelessScheduler",
     "custom",
@@ -23,6 +24,7 @@ __all__ = [
     "settings",
     "sgd",
     "step_lr",
+    "step_lr_config",
 ]
 
 OPTIMIZER_SOURCE = "lightning/pytorch/core/optimizer.py"
@@ -77,6 +79,17 @@ def custom(module, cls, optimizer):
     return _built(module, cls(optimizer))
 
 
+def step_lr_config(**config):
+    """A configure_optimizers: SGD and an "lr_scheduler" StepLR config dict with ``config``."""
+
+    def make(self):
+        optimizer = sgd(self)
+        return {"optimizer": optimizer,
+                "lr_scheduler": config | {"scheduler": step_lr(self, optimizer)}}
+
+    return make
+
+
 def returning(target, make, *, manual: bool = False, overrides=None):
     """A scenario module whose ``configure_optimizers`` returns ``make(self)``.
 
@@ -96,7 +109,7 @@ def lr_of(module) -> float:
     return module.trainer.optimizers[0].param_groups[0]["lr"]
 
 
-def record_lr(hook: str, *params: str):
+def record_lr(hook: str):
     """A ``hook`` override that appends the first optimizer's learning rate to ``self.lrs``."""
 
     def record(self, *args, **kwargs):

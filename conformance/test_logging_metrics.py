@@ -113,7 +113,8 @@ def test_sanity_check_logs_discarded(target):
 def test_validate_returns_epoch_values(target):
     result = target.validate(_validation_logging(target), limit_val_batches=2).result
 
-    assert [{"a": 0.5, "b_epoch": 0.5, "e": 5.0}] == result
+    assert ([{"a": 0.5, "b_epoch": 0.5, "e": 5.0}], {float}) == (
+        result, {type(value) for value in result[0].values()})
 
 
 def _two_test_loaders(self):

@@ -22,10 +22,10 @@ def _fit_logging(target, log, **kwargs):
         source=f"{MODULE_LOG}")
 @requires("logging")
 def test_number_becomes_float_tensor(target):
-    run = _fit_logging(target, lambda self, i: self.log("n", 3))
+    run = _fit_logging(target, lambda self, i: self.log("n", 2.5))
     value = run.trainer.callback_metrics["n"]
 
-    assert (torch.Size([]), True, 3.0) == (value.shape, value.is_floating_point(), value.item())
+    assert (torch.Size([]), True, 2.5) == (value.shape, value.is_floating_point(), value.item())
 
 
 @clause("LOG-011", "A one-element tensor of any shape is accepted and stored squeezed to 0-dim.",
@@ -164,3 +164,32 @@ def test_dataloader_idx_in_name_rejected(target):
 
     with pytest.raises(target.pl.MisconfigurationException, match=re.escape(message)):
         _fit_logging(target, lambda self, i: self.log("x/dataloader_idx_0", 1.0))
+
+
+@clause("LOG-051", "With add_dataloader_idx=False a key may contain '/dataloader_idx_' (since 2.5.3).",
+        source=f"{MODULE_LOG}", changes=("dataloader_idx_name_without_suffix",))
+@requires("logging")
+def test_dataloader_idx_in_name_without_suffix(target, contract):
+    def log(self, batch_idx):
+        self.log("x/dataloader_idx_0", 1.0, add_dataloader_idx=False)
+
+    if contract.has("dataloader_idx_name_without_suffix"):
+        run = _fit_logging(target, log)
+        assert "x/dataloader_idx_0" in run.trainer.callback_metrics
+    else:
+        with pytest.raises(target.pl.MisconfigurationException, match="dataloader_idx"):
+            _fit_logging(target, log)
+
+
+@clause("LOG-052", "A logged Python number becomes a tensor of torch's default float dtype.",
+        source=f"{MODULE_LOG}")
+@requires("logging")
+def test_number_uses_default_dtype(target):
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        run = _fit_logging(target, lambda self, i: self.log("n", 3.0))
+    finally:
+        torch.set_default_dtype(previous)
+
+    assert torch.float64 == run.trainer.callback_metrics["n"].dtype

@@ -1,4 +1,4 @@
-"""OPT: configure_optimizers outputs that fit rejects, and the ones it accepts with a warning."""
+"""OPT: configure_optimizers outputs that fit rejects, each with Lightning's message."""
 
 import re
 
@@ -7,7 +7,6 @@ import torch
 
 from conformance import clause, requires
 from conformance._optimizers import (
-    DEFAULTS,
     OPTIMIZER_SOURCE,
     CustomScheduler,
     StatelessScheduler,
@@ -15,9 +14,9 @@ from conformance._optimizers import (
     fit,
     plateau,
     returning,
-    settings,
     sgd,
     step_lr,
+    step_lr_config,
 )
 
 TESTS = "tests/tests_pytorch/trainer/optimization/test_optimizers.py"
@@ -30,14 +29,6 @@ def _rejected(target, make, error, message, **module_kwargs):
     with pytest.raises(error, match=re.escape(message)):
         fit(target, module)
     return module
-
-
-def _scheduler_dict(**config):
-    def make(self):
-        optimizer = sgd(self)
-        return {"optimizer": optimizer, "lr_scheduler": config | {"scheduler": step_lr(self, optimizer)}}
-
-    return make
 
 
 @clause(
@@ -91,7 +82,7 @@ def test_scheduler_dict_needs_scheduler(target):
 @requires("optimizers")
 def test_bad_interval(target):
     message = 'The "interval" key in lr scheduler dict must be "step" or "epoch" but is "batch"'
-    _rejected(target, _scheduler_dict(interval="batch"), target.pl.MisconfigurationException,
+    _rejected(target, step_lr_config(interval="batch"), target.pl.MisconfigurationException,
               message)
 
 
@@ -218,63 +209,19 @@ def test_several_optimizers_need_manual(target, shape):
 
 @clause(
     "OPT-026",
-    "A training_step with an optimizer_idx parameter raises RuntimeError (removed in 2.0).",
+    "A training_step with an optimizer_idx parameter makes fit raise (removed in 2.0).",
     source=f"{OPTIMIZER_SOURCE}::_validate_multiple_optimizers_support",
+    changes=("optimizer_idx_rejected_at_fit_start",),
 )
 @requires("optimizers")
-def test_optimizer_idx_raises(target):
+def test_optimizer_idx_raises(target, contract):
     step = {"training_step": lambda self, batch, batch_idx, optimizer_idx: self.layer(batch).sum()}
 
-    message = "Remove the `optimizer_idx` argument from `training_step`"
-    _rejected(target, lambda self: sgd(self), RuntimeError, message, overrides=step)
-
-
-@clause(
-    "OPT-027",
-    "Unknown keys in an optimizer dict warn (RuntimeWarning) and fit goes on.",
-    source=f"{TESTS}::test_optimizer_config_dict_with_extra_keys_warns",
-)
-@requires("optimizers")
-def test_unknown_optimizer_dict_keys_warn(target):
-    module = returning(target, lambda self: {"optimizer": sgd(self), "foo": 1})
-
-    with pytest.warns(RuntimeWarning, match="Found unsupported keys in the optimizer configuration"):
-        run = fit(target, module)
-
-    assert 2 == run.trainer.global_step
-
-
-@clause(
-    "OPT-028",
-    "Unknown keys in a scheduler dict warn (RuntimeWarning) and are dropped.",
-    source=f"{TESTS}::test_lr_scheduler_with_extra_keys_warns",
-)
-@requires("optimizers")
-def test_unknown_scheduler_dict_keys_warn(target):
-    module = returning(target, _scheduler_dict(foo=1, interval="step"))
-
-    with pytest.warns(RuntimeWarning, match="Found unsupported keys in the lr scheduler dict"):
-        run = fit(target, module)
-
-    assert [DEFAULTS | {"interval": "step"}] == list(map(settings, run.trainer.lr_scheduler_configs))
-
-
-@clause(
-    "OPT-029",
-    "A OneCycleLR stepped per epoch (the default interval) warns with a RuntimeWarning.",
-    source=f"{TESTS}::test_onecyclelr_with_epoch_interval_warns",
-)
-@requires("optimizers")
-def test_one_cycle_per_epoch_warns(target):
-    def make(self):
-        optimizer = sgd(self)
-        one_cycle = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=10)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": one_cycle}}
-
-    module = returning(target, make)
-
-    with pytest.warns(RuntimeWarning, match="A `OneCycleLR` scheduler is using 'interval': 'epoch'"):
-        fit(target, module)
+    if contract.has("optimizer_idx_rejected_at_fit_start"):
+        error, message = RuntimeError, "Remove the `optimizer_idx` argument from `training_step`"
+    else:
+        error, message = TypeError, "missing 1 required positional argument: 'optimizer_idx'"
+    _rejected(target, lambda self: sgd(self), error, message, overrides=step)
 
 
 @clause(

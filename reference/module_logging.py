@@ -87,7 +87,7 @@ class ModuleLogging:
         if is_metric(value):
             return value
         tensor = (
-            value.clone().detach()
+            value.clone()  # detached by the result collection unless enable_graph=True
             if isinstance(value, torch.Tensor)
             else torch.tensor(value, device=self.device, dtype=_default_float())
         )

@@ -175,6 +175,8 @@ class ResultCollection(dict):
                     "This is not allowed",
                 )
             )
+        if not meta.enable_graph and isinstance(value, torch.Tensor):
+            value = value.detach()
         result = self[key]
         result.update(value, self._batch_size(result, batch_size))
 
@@ -201,8 +203,6 @@ class ResultCollection(dict):
             value = self._value(result, on_step)
             if not isinstance(value, torch.Tensor):
                 continue
-            if not result.meta.enable_graph:
-                value = value.detach()
             name, forked = self._names(result, on_step)
             if result.meta.logger:
                 metrics["log"][forked] = value
