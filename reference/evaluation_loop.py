@@ -140,10 +140,13 @@ class EvaluationLoop:
             trainer._call_module(f"on_{noun}_model_eval")
             trainer._call(f"on_{noun}_start")
             trainer._call(f"on_{noun}_epoch_start")
+            # in-fit validation runs inside a training batch: keep the training loop's state
+            first_loop_iter = trainer._logger_connector.first_loop_iter
             logged_outputs = self._run_batches(fetcher, noun)
             results = self._epoch_end(noun, logged_outputs)
             trainer._call(f"on_{noun}_end")
             trainer._logger_connector.reset_results()
+            trainer._logger_connector.first_loop_iter = first_loop_iter
             self._on_model_train(noun, modes)
             return results
 

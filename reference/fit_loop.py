@@ -37,7 +37,6 @@ from .fetching import Fetcher, SingleLoader
 from .manual import ManualOptimization
 from .optimization import AutomaticOptimization
 from .restart import begin_epoch, continue_epoch
-from .results import ResultCollection
 from .schedulers import step_lr_schedulers
 
 __all__ = ["FitLoop"]
@@ -73,7 +72,6 @@ class FitLoop:
         self.optimizer_steps = 0  # global_step
         self.batches_ready = self.total_batches_ready = 0  # in this epoch / since fit started
         self.batches_that_stepped = 0
-        self._results = ResultCollection(training=True)
         self.is_last_batch = False
         self._last_reload_epoch = -INF
 
@@ -126,13 +124,11 @@ class FitLoop:
             trainer._call("on_train_epoch_start")
         self.run_batches()
         self.epochs_processed += 1
-        trainer._logger_connector.epoch_end_reached()
-        trainer._call("on_train_epoch_end")
-        trainer._logger_connector.on_epoch_end()
+        with trainer._logger_connector.train_epoch_end():  # epoch values: dicts, then loggers
+            trainer._call("on_train_epoch_end")
         if self._num_ready_batches_reached():  # not after a max_steps stop in mid-epoch
             # plateau "epoch" schedulers step after on_train_epoch_end: metrics may be logged there
             self.update_lr_schedulers("epoch", plateau=True)
-        trainer._logger_connector.update_train_epoch_metrics()
         self.epochs_completed += 1
 
     def run_batches(self):
@@ -189,12 +185,10 @@ class FitLoop:
         trainer = self.trainer
         if self._should_check_val():
             trainer.validating = True
-            first_loop_iter = trainer._logger_connector.first_loop_iter  # validation changes it
             if not self.should_accumulate():  # gradients would hold memory during validation
                 trainer._call_module("on_validation_model_zero_grad")
             self.val_loop.run()
             trainer.training = True
-            trainer._logger_connector.first_loop_iter = first_loop_iter
         # plateau schedulers step after validation, so their monitored metrics exist
         self.update_lr_schedulers("step", plateau=True)
         if not self.should_accumulate():

@@ -13,10 +13,12 @@ batch (step = batches seen on that dataloader) and evaluation epoch values once 
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 import torch
 
 from .errors import unsupported
+from .results import ResultCollection
 
 __all__ = ["LoggerConnector", "TrainerLogging", "as_floats", "configure_loggers"]
 
@@ -30,6 +32,7 @@ class LoggerConnector:
         self.current_fx = None
         # None: no batch running; True: the loop's first batch; False: a later batch
         self.first_loop_iter = None
+        self.train_results = ResultCollection(training=True)  # the eval loops hold their own
 
     # ---- the three dictionaries ----
 
@@ -134,6 +137,14 @@ class LoggerConnector:
         step = trainer.fit_loop.batches_that_stepped + 1
         return step % trainer.log_every_n_steps == 0 or trainer.should_stop
 
+    @contextmanager
+    def train_epoch_end(self):
+        """Around the on_train_epoch_end hooks: then the epoch values go to dicts and loggers."""
+        self.epoch_end_reached()
+        yield
+        self.on_epoch_end()
+        self.update_train_epoch_metrics()
+
     def update_train_epoch_metrics(self):
         loop = self.trainer.fit_loop
         # epoch values go to the loggers at the step of the epoch's last batch
@@ -229,7 +240,7 @@ class TrainerLogging:
         """The result collection of the running loop; None outside loops and in predict."""
         stage = self.state.stage
         if stage == "train":
-            return self.fit_loop._results
+            return self._logger_connector.train_results
         if stage == "sanity_check" or (stage == "validate" and self.state.fn == "fit"):
             return self.fit_loop.val_loop._results
         if stage == "validate":
