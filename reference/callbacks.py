@@ -1,14 +1,13 @@
-"""Built-in callbacks: ``Checkpoint`` and a ``ModelCheckpoint`` without metric monitoring."""
+"""Built-in callbacks: ``Checkpoint`` and ``ModelCheckpoint`` (files: ``model_checkpoint.py``)."""
 
 import os
-import re
 import warnings
-from pathlib import Path
 
 import torch
 
 from .callback import Callback
 from .errors import MisconfigurationException, unsupported
+from .model_checkpoint import CheckpointFiles
 
 __all__ = ["Callback", "Checkpoint", "ModelCheckpoint"]
 
@@ -17,20 +16,14 @@ class Checkpoint(Callback):
     """Base class of checkpointing callbacks: they run last and count as monitoring callbacks."""
 
 
-class ModelCheckpoint(Checkpoint):
+class ModelCheckpoint(CheckpointFiles, Checkpoint):
     """Save ``epoch={e}-step={s}.ckpt`` files through ``trainer.save_checkpoint`` during fit.
 
-    Saves at the end of each training epoch (or at the end of validation when validation does not
-    run exactly
-    once per epoch), never during the sanity check and never twice for the same global step. With
-    ``save_top_k=1`` only the latest file is kept, ``-1`` keeps all and ``0`` saves nothing.
+    When: at the end of every ``every_n_epochs``-th training epoch (default 1; at the end of
+    validation instead when validation does not run exactly once per epoch), or after every
+    ``every_n_train_steps``-th optimizer step; never during the sanity check and never twice for
+    the same global step. Which files are kept (top-k, ``last.ckpt``): ``model_checkpoint.py``.
     """
-
-    CHECKPOINT_JOIN_CHAR = "-"
-    CHECKPOINT_EQUALS_CHAR = "="
-    CHECKPOINT_NAME_LAST = "last"
-    FILE_EXTENSION = ".ckpt"
-    STARTING_VERSION = 1
 
     def __init__(
         self, dirpath=None, filename=None, monitor=None, verbose=False, save_last=None,
@@ -40,22 +33,27 @@ class ModelCheckpoint(Checkpoint):
         save_on_train_epoch_end=None, enable_version_counter=True,
     ):  # fmt: skip
         super().__init__()
-        # Note: metric monitoring, `save_last`, step/time triggers and exception checkpoints are a
-        # later issue; only their "off" values are accepted.
+        # Note: time triggers, exception checkpoints and save_last="link" are a later issue;
+        # only their "off" values are accepted.
         _reject_later_features(
-            {"monitor": monitor, "save_last": save_last, "save_on_exception": save_on_exception,
-             "every_n_train_steps": every_n_train_steps, "train_time_interval": train_time_interval}
+            {"save_on_exception": save_on_exception, "train_time_interval": train_time_interval,
+             "save_last='link'": save_last == "link"}
         )  # fmt: skip
-        _check_values(save_top_k, mode, every_n_epochs)
         self.monitor, self.verbose, self.save_last = monitor, verbose, save_last
         self.save_top_k, self.save_on_exception = save_top_k, save_on_exception
-        self.save_weights_only, self.mode = save_weights_only, mode
+        self.save_weights_only = save_weights_only
         self.auto_insert_metric_name, self.filename = auto_insert_metric_name, filename
         self.dirpath = os.path.realpath(os.path.expanduser(dirpath)) if dirpath else dirpath
         self._save_on_train_epoch_end = save_on_train_epoch_end
         self._enable_version_counter = enable_version_counter
-        self._every_n_train_steps, self._train_time_interval = 0, None
-        self._every_n_epochs = 1 if every_n_epochs is None else every_n_epochs
+        self._train_time_interval = None
+        # no trigger given: save once per epoch; any trigger given: the others are off
+        if every_n_train_steps is None and every_n_epochs is None:
+            every_n_epochs, every_n_train_steps = 1, 0
+        self._every_n_epochs = every_n_epochs or 0
+        self._every_n_train_steps = every_n_train_steps or 0
+        _check_values(monitor, save_top_k, mode, self._every_n_epochs, self._every_n_train_steps)
+        self.mode = mode
         self._last_global_step_saved = 0  # nothing to save before the first optimizer step
         self.best_model_path, self.last_model_path, self.kth_best_model_path = "", "", ""
         self.best_model_score, self.current_score, self.best_k_models = None, None, {}
@@ -76,8 +74,8 @@ class ModelCheckpoint(Checkpoint):
         return self._every_n_epochs
 
     def setup(self, trainer, pl_module, stage):
-        # Note: Lightning puts checkpoints under the first logger's directory; the reference has no
-        # loggers.
+        # Note: Lightning puts checkpoints under the first logger's directory
+        # (<save_dir>/<name>/<version>/checkpoints); without loggers, as here, under the root dir.
         if self.dirpath is None:
             self.dirpath = os.path.join(trainer.default_root_dir, "checkpoints")
         if (
@@ -89,6 +87,15 @@ class ModelCheckpoint(Checkpoint):
             warnings.warn(
                 f"Checkpoint directory {self.dirpath} exists and is not empty.", stacklevel=2
             )
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if self._should_skip_saving(trainer):
+            return
+        if self._every_n_train_steps < 1 or trainer.global_step % self._every_n_train_steps:
+            return
+        candidates = self._monitor_candidates(trainer)
+        self._save_topk_checkpoint(trainer, candidates)
+        self._save_last_checkpoint(trainer, candidates)
 
     def on_train_epoch_end(self, trainer, pl_module):
         if not self._should_skip_saving(trainer) and self._should_save_on_train_epoch_end(trainer):
@@ -124,25 +131,6 @@ class ModelCheckpoint(Checkpoint):
             self.last_model_path = state_dict.get("last_model_path", self.last_model_path)
         self.best_model_path = state_dict["best_model_path"]
 
-    def format_checkpoint_name(self, metrics, filename=None, ver=None, prefix=None):
-        """Fill the filename template (default ``"{epoch}-{step}"``) as ``epoch=0-step=2.ckpt``."""
-        template = filename or self.filename or "{epoch}" + self.CHECKPOINT_JOIN_CHAR + "{step}"
-        metrics = dict(metrics)
-        # longest names first, so that "{epoch}" does not eat into "{epoch_x}"
-        for group in sorted(re.findall(r"(\{.*?)[:\}]", template), key=len, reverse=True):
-            name = group[1:]
-            if self.auto_insert_metric_name:
-                template = template.replace(group, name + self.CHECKPOINT_EQUALS_CHAR + "{" + name)
-            template = template.replace(group, f"{{0[{name}]")
-            metrics.setdefault(name, torch.tensor(0))
-        name = template.format(metrics)
-        if prefix is not None:
-            name = self.CHECKPOINT_JOIN_CHAR.join([prefix, name])
-        if ver is not None:
-            name = self.CHECKPOINT_JOIN_CHAR.join((name, f"v{ver}"))
-        name += self.FILE_EXTENSION
-        return os.path.join(self.dirpath, name) if self.dirpath else name
-
     def _should_skip_saving(self, trainer):
         return (
             trainer.state.fn != "fit"
@@ -162,57 +150,41 @@ class ModelCheckpoint(Checkpoint):
         return trainer.val_check_interval == 1.0
 
     def _save_if_epoch_due(self, trainer):
+        candidates = self._monitor_candidates(trainer)
         if self._every_n_epochs >= 1 and (trainer.current_epoch + 1) % self._every_n_epochs == 0:
-            self._save_topk_checkpoint(trainer)
-
-    def _save_topk_checkpoint(self, trainer):
-        if self.save_top_k == 0:
-            return
-        epoch, step = torch.tensor(trainer.current_epoch), torch.tensor(trainer.global_step)
-        metrics = {"epoch": epoch, "step": step}
-        filepath = self._unused_filepath(metrics, keep=self.best_model_path)
-        # the new path is set before saving because it is part of the saved state
-        previous, self.best_model_path = self.best_model_path, filepath
-        trainer.save_checkpoint(filepath, self.save_weights_only)
-        self._last_global_step_saved = trainer.global_step
-        if self.save_top_k == 1 and previous and self._should_remove(previous, filepath):
-            os.remove(previous)
-
-    def _unused_filepath(self, metrics, keep):
-        """The formatted path, with a ``-v1``, ``-v2``... suffix while the name is taken."""
-        filepath = self.format_checkpoint_name(metrics)
-        version = self.STARTING_VERSION
-        while self._enable_version_counter and os.path.exists(filepath) and filepath != keep:
-            filepath = self.format_checkpoint_name(metrics, ver=version)
-            version += 1
-        return filepath
-
-    def _should_remove(self, previous, current):
-        # only files this callback wrote into its own directory are deleted
-        return (
-            previous != current
-            and Path(self.dirpath).absolute() in Path(previous).absolute().parents
-        )
+            self._save_topk_checkpoint(trainer, candidates)
+        # last.ckpt follows a save made at this step (Lightning 2.6; before, every epoch end)
+        if self._last_global_step_saved == trainer.global_step:
+            self._save_last_checkpoint(trainer, candidates)
 
 
 def _reject_later_features(arguments):
     for name, value in arguments.items():
         if value:
-            why = "metrics and other triggers are a later issue"
+            why = "time triggers, exception checkpoints and links are a later issue"
             raise unsupported(f"`ModelCheckpoint({name}={value!r})`", why)
 
 
-def _check_values(save_top_k, mode, every_n_epochs):
+def _check_values(monitor, save_top_k, mode, every_n_epochs, every_n_train_steps):
     if save_top_k < -1:
         raise MisconfigurationException(f"Invalid value for save_top_k={save_top_k}. Must be >= -1")
-    if save_top_k not in (-1, 0, 1):
+    if every_n_train_steps < 0:
+        raise MisconfigurationException(
+            f"Invalid value for every_n_train_steps={every_n_train_steps}. Must be >= 0"
+        )
+    if every_n_epochs < 0:
+        raise MisconfigurationException(
+            f"Invalid value for every_n_epochs={every_n_epochs}. Must be >= 0"
+        )
+    if every_n_epochs >= 1 and every_n_train_steps >= 1:
+        raise MisconfigurationException(
+            f"Combination of parameters every_n_train_steps={every_n_train_steps}, every_n_epochs="
+            f"{every_n_epochs} and train_time_interval=None should be mutually exclusive."
+        )
+    if monitor is None and save_top_k not in (-1, 0, 1):
         raise MisconfigurationException(
             f"ModelCheckpoint(save_top_k={save_top_k}, monitor=None) is not a valid configuration."
             " No quantity for top_k to track."
         )
     if mode not in ("min", "max"):
         raise MisconfigurationException(f"`mode` can be min, max but got {mode}")
-    if every_n_epochs is not None and every_n_epochs < 0:
-        raise MisconfigurationException(
-            f"Invalid value for every_n_epochs={every_n_epochs}. Must be >= 0"
-        )

@@ -16,6 +16,7 @@ import re
 import warnings
 
 from .errors import MisconfigurationException
+from .migration import migrate_checkpoint
 from .progress import restore_fit_progress
 from .saving import load_checkpoint_file
 
@@ -109,7 +110,8 @@ class CheckpointConnector:
         self._request, self.ckpt_path = None, path
         if not path:
             return
-        self._loaded = load_checkpoint_file(path, lambda storage, loc: storage, weights_only)
+        checkpoint = load_checkpoint_file(path, lambda storage, loc: storage, weights_only)
+        self._loaded = migrate_checkpoint(checkpoint)  # a 1.9 file gets the 2.x loop layout
         trainer, checkpoint = self.trainer, self._loaded
         module = trainer.lightning_module
         trainer._call_module("on_load_checkpoint", checkpoint)

@@ -31,7 +31,8 @@ MUTANTS = [
     _m("predict-has-results", "LOG-006",
        "logger_connector.py",
        '            return self.test_loop._results\n        return None',
-       '            return self.test_loop._results\n        return self.fit_loop._results'),
+       '            return self.test_loop._results\n'
+       '        return self._logger_connector.train_results'),
     _m("callback-hooks-unnamed", "LOG-007 LOG-008",
        "calls.py",
        "                    with _current_hook(module, hook):  # pl_module.log follows",

@@ -202,15 +202,17 @@ MUTANTS = [
     # ---- plateau schedulers ----
     _m("plateau-before-train-epoch-end", "OPT-045 OPT-046",
        "fit_loop.py",
-       '        trainer._call("on_train_epoch_end")\n'
-       "        trainer._logger_connector.on_epoch_end()\n"
+       "        with trainer._logger_connector.train_epoch_end():  # epoch values: dicts, then"
+       " loggers\n"
+       '            trainer._call("on_train_epoch_end")\n'
        "        if self._num_ready_batches_reached():  # not after a max_steps stop in mid-epoch\n"
        '            # plateau "epoch" schedulers step after on_train_epoch_end: metrics may be logged there\n'
        '            self.update_lr_schedulers("epoch", plateau=True)\n',
        "        if self._num_ready_batches_reached():  # not after a max_steps stop in mid-epoch\n"
        '            self.update_lr_schedulers("epoch", plateau=True)\n'
-       '        trainer._call("on_train_epoch_end")\n'
-       "        trainer._logger_connector.on_epoch_end()\n"),
+       "        with trainer._logger_connector.train_epoch_end():  # epoch values: dicts, then"
+       " loggers\n"
+       '            trainer._call("on_train_epoch_end")\n'),
     _m("plateau-stepped-without-metric", "OPT-046",
        "module.py",
        "            scheduler.step(metric)",
