@@ -27,7 +27,7 @@ MUTANTS = [
        "checkpoint.py",
        "    if not weights_only:\n        checkpoint.update(_training_state(trainer))",
        "    if True:\n        checkpoint.update(_training_state(trainer))"),
-    _m("ckpt-epoch-counts-processed", "CKPT-006",
+    _m("ckpt-epoch-counts-processed", "CKPT-006 CKPT-037",
        "checkpoint.py",
        '"epoch": trainer.current_epoch,',
        '"epoch": trainer.fit_loop.epochs_processed,'),
@@ -40,7 +40,8 @@ MUTANTS = [
        "    if not weights_only:\n        for callback in trainer.callbacks:",
        "    if True:\n        for callback in trainer.callbacks:"),
     # ---- load_from_checkpoint (saving.py) ----
-    _m("ckpt-load-perturbs-weights", "CKPT-010 CKPT-013 CKPT-016",
+    _m("ckpt-load-perturbs-weights",
+       "CKPT-010 CKPT-013 CKPT-016 CKPT-043 CKPT-044 CKPT-045 CKPT-046",
        "saving.py",
        'model.load_state_dict(checkpoint["state_dict"], strict=strict)',
        'model.load_state_dict({k: v * 1.0001 for k, v in checkpoint["state_dict"].items()},'
@@ -102,7 +103,7 @@ MUTANTS = [
        "restore.py",
        'trainer._call_module("on_load_checkpoint", checkpoint)',
        'trainer._call_module("on_load_checkpoint", {"state_dict": checkpoint["state_dict"]})'),
-    _m("ckpt-epoch-end-checkpoint-repeats-epoch", "CKPT-017",
+    _m("ckpt-epoch-end-checkpoint-repeats-epoch", "CKPT-017 CKPT-041",
        "progress.py",
        '        fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["processed"]\n',
        '        fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["completed"]\n'),
@@ -122,7 +123,8 @@ MUTANTS = [
        "            if callback.state_key in states:\n"
        "                callback.load_state_dict(copy.deepcopy(states[callback.state_key]))\n"
        '        trainer._call_callbacks("on_load_checkpoint", checkpoint)\n'),
-    _m("ckpt-optimizer-not-restored", "CKPT-018 CKPT-021",
+    _m("ckpt-optimizer-not-restored",
+       "CKPT-018 CKPT-021 CKPT-043 CKPT-044 CKPT-045 CKPT-046",
        "restore.py",
        "        optimizer.load_state_dict(state)",
        "        pass"),
@@ -200,4 +202,9 @@ MUTANTS = [
        "restore.py",
        "            return self._best(fn)",
        "            return self._last(fn)"),
+    # ---- checkpoints of other releases (migration.py) ----
+    _m("ckpt-no-migration-of-1-9", "CKPT-046",
+       "migration.py",
+       "    if release >= (2, 0):\n        return checkpoint",
+       "    if True:\n        return checkpoint"),
 ]
