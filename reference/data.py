@@ -26,6 +26,7 @@ __all__ = [
     "release_workers",
     "set_sampler_epoch",
     "takes_param",
+    "val_check_batch",
 ]
 
 INF = float("inf")
@@ -238,3 +239,28 @@ def parse_num_batches(prefix, length, limit):
             f" `limit_{prefix}_batches={1.0 / length}`"
         )
     return num_batches
+
+
+def val_check_batch(trainer, max_batches, has_len):
+    """The batch count between in-fit validations (``val_check_interval`` resolved)."""
+    interval = trainer.val_check_interval
+    if isinstance(interval, int):
+        every_epoch = trainer.check_val_every_n_epoch is not None
+        validates = every_epoch and trainer.limit_val_batches > 0
+        if interval > max_batches and validates:
+            raise ValueError(
+                f" `val_check_interval` ({interval}) must be less than or equal to the number"
+                f" of the training batches ({max_batches}). If you want to disable"
+                " validation set `limit_val_batches` to 0.0 instead. If you want to validate"
+                " based on the total training batches, set `check_val_every_n_epoch=None`."
+            )
+        return interval
+    if not has_len:
+        if interval == 1.0:
+            return INF
+        raise MisconfigurationException(
+            "When using an IterableDataset for `train_dataloader`,"
+            " `Trainer(val_check_interval)` must be time based, `1.0` or an int. An int k"
+            " specifies checking validation every k training batches."
+        )
+    return max(1, int(max_batches * interval))

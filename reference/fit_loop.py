@@ -9,8 +9,7 @@ Hook order (Lightning 2.6 ``loops/fit_loop.py`` and ``loops/training_epoch_loop.
             on_before_batch_transfer, transfer_batch_to_device, on_after_batch_transfer
             on_train_batch_start                    # the module returning -1 ends the epoch here
             <automatic optimization, see optimization.py>
-            lr_scheduler_step                       # "step" schedulers; "epoch" ones on the last
-            batch
+            lr_scheduler_step                       # "step" ones; "epoch" ones at the last batch
             on_train_batch_end
             on_validation_model_zero_grad, <validation loop>   # when validation is due
         on_train_epoch_end                          # callbacks, module, then Checkpoint callbacks
@@ -30,6 +29,7 @@ from .data import (
     parse_num_batches,
     release_workers,
     set_sampler_epoch,
+    val_check_batch,
 )
 from .errors import MisconfigurationException
 from .evaluation_loop import EvaluationLoop
@@ -263,35 +263,11 @@ class FitLoop:
         if self.max_batches == 0:
             return
         self._last_reload_epoch = trainer.current_epoch
-        trainer.val_check_batch = self._val_check_batch(has_len=length != INF)
+        trainer.val_check_batch = val_check_batch(trainer, self.max_batches, length != INF)
 
     def _should_reload(self):
         every = self.trainer.reload_dataloaders_every_n_epochs
         return bool(every) and self.trainer.current_epoch - self._last_reload_epoch >= every
-
-    def _val_check_batch(self, has_len):
-        trainer = self.trainer
-        interval = trainer.val_check_interval
-        if isinstance(interval, int):
-            every_epoch = trainer.check_val_every_n_epoch is not None
-            validates = every_epoch and trainer.limit_val_batches > 0
-            if interval > self.max_batches and validates:
-                raise ValueError(
-                    f" `val_check_interval` ({interval}) must be less than or equal to the number"
-                    f" of the training batches ({self.max_batches}). If you want to disable"
-                    " validation set `limit_val_batches` to 0.0 instead. If you want to validate"
-                    " based on the total training batches, set `check_val_every_n_epoch=None`."
-                )
-            return interval
-        if not has_len:
-            if interval == 1.0:
-                return INF
-            raise MisconfigurationException(
-                "When using an IterableDataset for `train_dataloader`,"
-                " `Trainer(val_check_interval)` must be time based, `1.0` or an int. An int k"
-                " specifies checking validation every k training batches."
-            )
-        return max(1, int(self.max_batches * interval))
 
     def teardown(self):
         """Drop the batch iterator and its workers; the loaded dataloader stays for inspection."""
