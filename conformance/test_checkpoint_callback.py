@@ -47,7 +47,7 @@ def _same(path, other) -> bool:
 
 @clause(
     "CKPT-033",
-    "Without dirpath, logger=False, ModelCheckpoint saves epoch={e}-step={s}.ckpt to root/checkpoints.",
+    "With logger=False and no dirpath, ModelCheckpoint saves epoch={e}-step={s}.ckpt in root/checkpoints.",
     source=f"{CALLBACK_SOURCE}::__resolve_ckpt_dir; {CALLBACK_TEST}::test_model_checkpoint_no_extraneous_invocations",
 )
 @requires("checkpoint")
