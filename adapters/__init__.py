@@ -72,6 +72,8 @@ def load_target(spec: str) -> Target:
     if missing:
         raise TargetError(f"target {spec!r} does not satisfy the Target protocol: "
                           f"missing {', '.join(missing)} (see adapters/base.py)")
+    if not hasattr(target, "spec"):  # how other processes (DDP ranks) load the same target
+        target.spec = spec
     absent = [name for name in PL_NAMES if not hasattr(target.pl, name)]
     if absent:
         raise TargetError(f"target {spec!r}: its pl namespace lacks {', '.join(absent)}")

@@ -25,6 +25,8 @@ PL_NAMES = (
     "ModelCheckpoint",
     "MisconfigurationException",
     "seed_everything",
+    "rank_zero_only",
+    "rank_zero_warn",
 )
 
 

@@ -18,7 +18,7 @@ class LightningTarget:
 
     # "cuda" is added per machine: only where torch sees a CUDA device.
     base_capabilities = frozenset(
-        {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization"}
+        {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp"}
     )
 
     def __init__(self, name: str, distribution: str, namespace: str):
@@ -32,7 +32,8 @@ class LightningTarget:
         self.capabilities = self.base_capabilities | _cuda_capability()
         self.pl = _namespace(pl, importlib.import_module(f"{namespace}.callbacks"),
                              importlib.import_module(f"{namespace}.loggers"),
-                             _misconfiguration(namespace))
+                             _misconfiguration(namespace),
+                             importlib.import_module(f"{namespace}.utilities.rank_zero"))
 
     def trainer_settings(self, root_dir: str) -> dict:
         return neutral_settings(root_dir)
@@ -41,7 +42,7 @@ class LightningTarget:
         return run_stage(self, verb, module, **kwargs)
 
 
-def _namespace(pl, callbacks, loggers, misconfiguration) -> SimpleNamespace:
+def _namespace(pl, callbacks, loggers, misconfiguration, rank_zero) -> SimpleNamespace:
     return SimpleNamespace(
         LightningModule=pl.LightningModule,
         LightningDataModule=pl.LightningDataModule,
@@ -52,6 +53,8 @@ def _namespace(pl, callbacks, loggers, misconfiguration) -> SimpleNamespace:
         ModelCheckpoint=callbacks.ModelCheckpoint,
         MisconfigurationException=misconfiguration,
         seed_everything=pl.seed_everything,
+        rank_zero_only=rank_zero.rank_zero_only,
+        rank_zero_warn=rank_zero.rank_zero_warn,
     )
 
 

@@ -45,6 +45,12 @@ class Harness:
         """The kit's in-memory logger for this target (pass it as ``logger=``)."""
         return build_logger(self.pl)
 
+    def distributed(self, scenario: str):
+        """Records of every rank of a multi-process scenario (see ``conformance._ddp``)."""
+        from ._ddp import run_scenario
+
+        return run_scenario(self.adapter, scenario)
+
     def fit(self, module, **kwargs):
         return self.adapter.run("fit", module, root_dir=str(self.root), **kwargs)
 

@@ -16,6 +16,7 @@ from .datamodule import LightningDataModule
 from .errors import MisconfigurationException
 from .loggers import Logger
 from .module import LightningModule
+from .rank_zero import rank_zero_only, rank_zero_warn
 from .seed import seed_everything
 from .trainer import Trainer
 
@@ -29,5 +30,7 @@ __all__ = [
     "ModelCheckpoint",
     "Trainer",
     "callbacks",
+    "rank_zero_only",
+    "rank_zero_warn",
     "seed_everything",
 ]

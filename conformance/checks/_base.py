@@ -1,0 +1,111 @@
+"""What a check is and what it returns: ``Check``, ``CheckResult`` and the three outcomes.
+
+A check is a function of the shared context (``_context.Context``). It returns nothing when
+the module passes, and raises ``Failed``, ``Warned`` or ``Skipped`` otherwise; ``run_check``
+turns that into a ``CheckResult``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Check",
+    "CheckInputError",
+    "CheckResult",
+    "Failed",
+    "STATUSES",
+    "Skipped",
+    "Warned",
+    "check",
+    "registered",
+]
+
+STATUSES = ("passed", "failed", "warned", "skipped")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one module."""
+
+    clause: str
+    status: str
+    message: str
+    reproduction: str = ""
+    sentence: str = ""
+
+    def as_dict(self) -> dict:
+        return {"clause": self.clause, "status": self.status, "sentence": self.sentence,
+                "message": self.message, "reproduction": self.reproduction}
+
+
+class CheckInputError(ValueError):
+    """The input cannot be checked at all (not a LightningModule, a factory that fails...)."""
+
+
+class Skipped(Exception):
+    """The check does not apply to this module or could not run; the message says why."""
+
+
+class Warned(Exception):
+    """The module works here but carries a risk; the message says which and how to fix it."""
+
+
+class Failed(Exception):
+    """The module breaks the clause; the message says what and how to fix it."""
+
+    def __init__(self, message: str, *, stage: str = "fit"):
+        super().__init__(message)
+        self.stage = stage  # the run the reproduction script performs
+
+
+@dataclass(frozen=True)
+class Check:
+    """One MOD clause as a check of a user's module.
+
+    Attributes:
+        id: the clause ID (``MOD-007``).
+        sentence: the clause sentence (at most 100 characters).
+        source: the Lightning doc, test or source file that shows the behaviour.
+        needs: what the check needs to run at all: ``{"ddp"}``, ``{"cuda"}``.
+        fix: how to fix a failure, appended to every failure message.
+        claims: patterns of run errors this check reports (other checks then skip).
+        stage: the run a reproduction script performs for a failure of this check.
+    """
+
+    id: str
+    sentence: str
+    source: str
+    function: Callable = field(repr=False, compare=False)
+    needs: frozenset = frozenset()
+    fix: str = ""
+    claims: tuple = ()
+    stage: str = "fit"
+
+    def claims_error(self, error: BaseException) -> bool:
+        text = f"{type(error).__name__}: {error}"
+        return any(re.search(pattern, text) for pattern in self.claims)
+
+
+_CHECKS: dict[str, Check] = {}
+
+
+def check(id: str, sentence: str, *, source: str, needs=(), fix: str = "", claims=(),
+          stage: str = "fit"):
+    """Register the decorated function ``f(ctx) -> None`` as the check ``id``."""
+
+    def decorate(function):
+        if id in _CHECKS:
+            raise ValueError(f"check {id} is registered twice")
+        _CHECKS[id] = Check(id, sentence, source, function, frozenset(needs), fix,
+                            tuple(claims), stage)
+        return function
+
+    return decorate
+
+
+def registered() -> tuple[Check, ...]:
+    """Every registered check, in ID order (which is the run order)."""
+    return tuple(_CHECKS[key] for key in sorted(_CHECKS))

@@ -1,0 +1,33 @@
+"""DDP clauses: what a stage refuses or warns about on several ranks."""
+
+from conformance import clause, requires
+from conformance._ddp import phase
+
+NONE_STEP = ("Skipping the `training_step` by returning None in distributed training is not "
+             "supported.")
+VALIDATE_WARNING = ("Using `DistributedSampler` with the dataloaders. During `trainer.validate()`, "
+                    "it is recommended to use `Trainer(devices=1, num_nodes=1)`")
+
+
+@clause("DDP-031", "A training_step that returns None in distributed training raises a RuntimeError.",
+        source="lightning/pytorch/loops/optimization/automatic.py::_AutomaticOptimization._training_step",
+        versions=">=2.3")
+@requires("ddp")
+def test_none_step_rejected(target):
+    records = phase(target, "two_devices", "none_step", error_expected=True)
+
+    for record in records:
+        assert "error" in record, "the run went on"
+        assert record["error"]["type"] == "RuntimeError"
+        assert record["error"]["message"].startswith(NONE_STEP)
+
+
+@clause("DDP-032", "trainer.validate on several ranks warns that the DistributedSampler may repeat samples.",
+        source="lightning/pytorch/trainer/connectors/data_connector.py::_check_dataloader_iterable")
+@requires("ddp")
+def test_validate_warns(target):
+    records = phase(target, "two_devices", "validate")
+
+    matching = [w for w in records[0]["warnings"] if w.startswith(VALIDATE_WARNING)]
+    assert len(matching) == 1, records[0]["warnings"]
+    assert not any(w.startswith(VALIDATE_WARNING) for w in records[1]["warnings"])
