@@ -160,6 +160,23 @@ CHANGES: dict[str, Change] = {
             evidence="core/optimizer.py::_validate_multiple_optimizers_support: the "
             "optimizer_idx check is in 2.1.4 and absent in 2.0.9 (observed on both)",
         ),
+        Change(
+            "optimizer_idx_removed",
+            "2.0.0",
+            before="With several optimizers in automatic optimization, training_step and the "
+            "optimizer hooks receive optimizer_idx.",
+            after="No hook receives optimizer_idx; several optimizers need manual optimization.",
+            evidence="Lightning 2.0.0 CHANGELOG (Removed: the optimizer_idx arguments); the hook "
+            "signatures of core/module.py in 2.0.9 have none (observed)",
+        ),
+        Change(
+            "use_distributed_sampler_flag",
+            "2.0.0",
+            before="Trainer(replace_sampler_ddp=False) keeps the loaders' samplers in "
+            "distributed runs.",
+            after="The flag is named use_distributed_sampler; replace_sampler_ddp is rejected.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16829 (trainer/trainer.py)",
+        ),
     )
 }
 

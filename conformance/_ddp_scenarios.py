@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
+from ._contract import Contract
 from ._memory_logger import build_logger
 
 __all__ = ["TRAIN_ITEMS", "VAL_ITEMS", "two_devices", "two_nodes"]
@@ -49,7 +50,8 @@ def _sampler_of(loader) -> dict | None:
     sampler = getattr(loader, "sampler", None)
     if sampler is None:
         return None
-    return {"type": type(sampler).__name__, "num_replicas": getattr(sampler, "num_replicas", None),
+    return {"type": type(sampler).__name__, "distributed": isinstance(sampler, DistributedSampler),
+            "num_replicas": getattr(sampler, "num_replicas", None),
             "rank": getattr(sampler, "rank", None), "shuffle": getattr(sampler, "shuffle", None),
             "seed": getattr(sampler, "seed", None), "epoch": getattr(sampler, "epoch", None)}
 
@@ -129,7 +131,7 @@ def _module_class(pl, rec: dict, *, train_loader, use_none_step=False, prepare_o
             self.log("step_sum", value + batch_idx, on_step=True, on_epoch=False,
                      sync_dist=True, reduce_fx="sum")
 
-        def on_before_optimizer_step(self, optimizer):
+        def on_before_optimizer_step(self, optimizer, *optimizer_idx):  # 1.9 passes an index
             rec.setdefault("grads", []).append(self.layer.weight.grad[0].tolist())
 
         def on_train_batch_end(self, outputs, batch, batch_idx):
@@ -248,10 +250,12 @@ def two_devices(ctx) -> None:
     own = _recording(ctx.pl, train_loader=_own_sampler_loader(ctx))
     ctx.phase("own_sampler", _fit_phase(ctx, writes, own, {"max_epochs": 1}))
     plain = _recording(ctx.pl, train_loader=_plain_loader)
-    ctx.phase("no_distributed_sampler", _fit_phase(
-        ctx, writes, plain, {"max_epochs": 1, "use_distributed_sampler": False}))
+    flag = "use_distributed_sampler" if Contract(ctx.adapter.contract).has(
+        "use_distributed_sampler_flag") else "replace_sampler_ddp"
+    ctx.phase("no_distributed_sampler", _fit_phase(ctx, writes, plain,
+                                                   {"max_epochs": 1, flag: False}))
     ctx.phase("validate", _validate_phase(ctx))
-    if ctx.adapter.contract.release >= (2, 3):  # before 2.3 a None step is not an error here
+    if ctx.adapter.contract.release >= (2, 3):  # DDP-031 holds from 2.3
         none = _recording(ctx.pl, train_loader=_plain_loader, use_none_step=True)
         ctx.phase("none_step", _fit_phase(ctx, writes, none, {"max_epochs": 1}))
 

@@ -80,6 +80,7 @@ class DistributedRun:
     topology: Topology
     ranks: list[dict]
     root: Path
+    port: int = 0
     wall_time: float = 0.0
     stderr: list[str] = field(default_factory=list)
 
@@ -114,7 +115,8 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
     root = Path(root or tempfile.mkdtemp(prefix="lc-ddp-"))
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    ranks = _start_ranks(scenario, target_spec, topology, root)
+    port = loopback_port()
+    ranks = _start_ranks(scenario, target_spec, topology, root, port)
     try:
         failure = _wait(ranks, timeout)
     finally:
@@ -123,11 +125,11 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
     if failure:
         raise DistributedRunError(_describe(scenario, target_spec, failure, stderr))
     records = [_load_record(root, rank, scenario, stderr[rank]) for rank in range(len(ranks))]
-    return DistributedRun(scenario, topology, records, root, time.monotonic() - started, stderr)
+    return DistributedRun(scenario, topology, records, root, port, time.monotonic() - started,
+                          stderr)
 
 
-def _start_ranks(scenario, target_spec, topology, root) -> list[subprocess.Popen]:
-    port = loopback_port()
+def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess.Popen]:
     command = [sys.executable, "-m", "conformance._ddp_worker", scenario, target_spec, str(root)]
     ranks: list[subprocess.Popen] = []
     for global_rank in range(topology.world_size):

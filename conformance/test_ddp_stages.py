@@ -23,7 +23,7 @@ def test_none_step_rejected(target):
 
 
 @clause("DDP-032", "trainer.validate on several ranks warns that the DistributedSampler may repeat samples.",
-        source="lightning/pytorch/trainer/connectors/data_connector.py::_check_dataloader_iterable")
+        source="lightning/pytorch/trainer/connectors/data_connector.py::_DataConnector._resolve_sampler")
 @requires("ddp")
 def test_validate_warns(target):
     records = phase(target, "two_devices", "validate")

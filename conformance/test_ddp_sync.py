@@ -43,7 +43,7 @@ def test_unsynced_epoch_value(target):
 
 
 @clause("DDP-022", "An epoch-level tensor logged without sync_dist warns to use sync_dist=True.",
-        source="lightning/pytorch/trainer/connectors/logger_connector/result.py::_ResultCollection.metrics")
+        source="lightning/pytorch/trainer/connectors/logger_connector/result.py::_ResultCollection._get_cache")
 @requires("ddp")
 def test_sync_dist_recommended(target):
     records = phase(target, "two_devices", "fit")

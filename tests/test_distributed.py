@@ -1,0 +1,78 @@
+"""The multi-process harness: real ranks, hard timeouts, failures named, nothing left behind."""
+
+import os
+import socket
+import time
+
+import pytest
+
+from conformance._distributed import DistributedRunError, Topology, group_alive, launch
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def _run(scenario, tmp_path, **kwargs):
+    return launch(f"tests.ddp_scenarios:{scenario}", "reference", root=tmp_path, **kwargs)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # a zombie still answers: it is gone once its parent (init here) has reaped it
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] == "Z"
+
+
+def test_two_nodes_get_torchrun_environment(tmp_path):
+    run = _run("environment", tmp_path, topology=Topology(nodes=2, devices=1), timeout=60)
+
+    assert [r["env"] for r in run.ranks] == [
+        {"RANK": str(rank), "LOCAL_RANK": "0", "WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "1",
+         "GROUP_RANK": str(rank), "MASTER_ADDR": "127.0.0.1"} for rank in (0, 1)]
+    assert not group_alive(run.ranks[0]["pgid"])
+
+
+def test_ranks_share_one_process_group_of_their_own(tmp_path):
+    run = _run("environment", tmp_path, timeout=60)
+
+    groups = {r["pgid"] for r in run.ranks}
+    assert len(groups) == 1 and groups != {os.getpgid(0)}
+
+
+def test_port_is_free_after_the_launch(tmp_path):
+    run = _run("environment", tmp_path, timeout=60)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", run.port))
+
+
+def test_crashed_rank_is_named_with_its_traceback(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(DistributedRunError) as failure:
+        _run("crash_on_rank_one", tmp_path, timeout=60)
+
+    message = str(failure.value)
+    assert "rank(s) [1]" in message and "died" in message
+    assert "RuntimeError: rank one fails on purpose" in message
+    assert time.monotonic() - started < 30, "the waiting rank 0 was not killed after the crash"
+
+
+def test_hung_rank_is_named_with_its_stack_and_killed(tmp_path):
+    with pytest.raises(DistributedRunError) as failure:
+        _run("hang_on_rank_one", tmp_path, timeout=8)
+
+    message = str(failure.value)
+    assert "rank(s) [1]" in message and "hung" in message
+    assert "hang_on_rank_one" in message  # faulthandler's dump of the hung rank's stack
+    grandchild = int((tmp_path / "grandchild.pid").read_text())
+    deadline = time.monotonic() + 10
+    while not _gone(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(grandchild), "a process started by a rank survived the launch"
+
+
+def test_rank_without_record_is_an_error(tmp_path):
+    with pytest.raises(DistributedRunError, match="wrote no record"):
+        _run("exit_without_record", tmp_path, timeout=60)
