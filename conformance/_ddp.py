@@ -21,6 +21,7 @@ __all__ = ["SCENARIOS", "phase", "run_scenario", "values"]
 SCENARIOS = {
     "two_devices": ("conformance._ddp_scenarios:two_devices", Topology(nodes=1, devices=2)),
     "two_nodes": ("conformance._ddp_scenarios:two_nodes", Topology(nodes=2, devices=1)),
+    "forked": ("conformance._ddp_scenarios:forked", Topology(devices=2, self_launched=True)),
 }
 
 _RUNS: dict[tuple[str, str], DistributedRun | DistributedRunError] = {}

@@ -11,6 +11,7 @@ The datasets hold each item's index in feature 0, so a rank's batches name its s
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -21,7 +22,7 @@ from torch.utils.data.distributed import DistributedSampler
 from ._contract import Contract
 from ._memory_logger import build_logger
 
-__all__ = ["TRAIN_ITEMS", "VAL_ITEMS", "two_devices", "two_nodes"]
+__all__ = ["TRAIN_ITEMS", "VAL_ITEMS", "forked", "two_devices", "two_nodes"]
 
 TRAIN_ITEMS, VAL_ITEMS, BATCH_SIZE, FEATURES = 16, 8, 2, 32
 SYNCED = ("mean", "sum", "max", "min")
@@ -277,3 +278,37 @@ def two_nodes(ctx) -> None:
     ctx.phase("per_node", _fit_phase(ctx, writes, per_node, {"max_epochs": 1}))
     once = _recording(ctx.pl, train_loader=_plain_loader, prepare_once=True)
     ctx.phase("once", _fit_phase(ctx, writes, once, {"max_epochs": 1}))
+
+
+def forked(ctx) -> None:
+    """One launching process; the target forks two ranks itself (``strategy="ddp_fork"``).
+
+    Each forked rank writes its final state to ``fork_rank<N>.json``; the launching process
+    records what it holds after fit.
+    """
+    ctx.phase("fit", _forked_fit(ctx))
+
+
+def _forked_fit(ctx):
+    def final_state(trainer, module):
+        state = {"params": _flat(module), "global_step": trainer.global_step,
+                 "callback_metrics": {k: float(v) for k, v in trainer.callback_metrics.items()}}
+        (ctx.root / f"fork_rank{trainer.global_rank}.json").write_text(json.dumps(state))
+
+    def run(record):
+        module_class = _recording(ctx.pl, train_loader=_plain_loader)
+        reporter = type("FinalState", (ctx.pl.Callback,), {
+            "on_train_end": lambda self, trainer, module: final_state(trainer, module)})()
+        settings = ctx.adapter.trainer_settings(str(ctx.root / "run")) | {
+            "strategy": "ddp_fork", "devices": 2, "max_epochs": 1, "callbacks": [reporter],
+            "num_sanity_val_steps": 0}
+        trainer = ctx.pl.Trainer(**settings)
+        module = module_class()
+        trainer.fit(module)
+        record["main"] = {"params": _flat(module), "global_step": trainer.global_step,
+                          "callback_metrics": {k: float(v)
+                                               for k, v in trainer.callback_metrics.items()}}
+        record["ranks"] = [json.loads((ctx.root / f"fork_rank{rank}.json").read_text())
+                           for rank in range(2)]
+
+    return run

@@ -40,6 +40,8 @@ _GRACE_AFTER_FAILURE = 5.0
 # How long a hung rank is given to write its stack after SIGUSR1.
 _STACK_DUMP_WAIT = 1.0
 _STDERR_TAIL = 4000
+_RANK_VARIABLES = frozenset({"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+                             "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"})
 
 
 class DistributedRunError(RuntimeError):
@@ -48,21 +50,32 @@ class DistributedRunError(RuntimeError):
 
 @dataclass(frozen=True)
 class Topology:
-    """``nodes`` simulated nodes of ``devices`` processes each, all on 127.0.0.1."""
+    """``nodes`` simulated nodes of ``devices`` processes each, all on 127.0.0.1.
+
+    With ``self_launched`` the harness starts one process and the target starts the ranks
+    itself (Lightning's ``ddp_spawn``/``ddp_fork``); it only gets MASTER_ADDR/MASTER_PORT.
+    """
 
     nodes: int = 1
     devices: int = 2
+    self_launched: bool = False
 
     @property
     def world_size(self) -> int:
         return self.nodes * self.devices
 
+    @property
+    def processes(self) -> int:
+        """How many processes the harness starts."""
+        return 1 if self.self_launched else self.world_size
+
     def environment(self, global_rank: int, port: int) -> dict[str, str]:
         """The variables torchrun sets for the worker of ``global_rank``."""
+        rendezvous = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        if self.self_launched:
+            return rendezvous
         node_rank, local_rank = divmod(global_rank, self.devices)
-        return {
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": str(port),
+        return rendezvous | {
             "WORLD_SIZE": str(self.world_size),
             "RANK": str(global_rank),
             "LOCAL_RANK": str(local_rank),
@@ -132,7 +145,7 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
 def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess.Popen]:
     command = [sys.executable, "-m", "conformance._ddp_worker", scenario, target_spec, str(root)]
     ranks: list[subprocess.Popen] = []
-    for global_rank in range(topology.world_size):
+    for global_rank in range(topology.processes):
         env = _child_environment() | topology.environment(global_rank, port)
         # Rank 0 leads a new process group (in this session, so that the others may join);
         # every other rank, and anything a rank starts, is in it: one killpg reaches them all.
@@ -144,7 +157,8 @@ def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess
 
 
 def _child_environment() -> dict[str, str]:
-    env = dict(os.environ)
+    # Rank variables of an outer launcher (this process under torchrun) must not leak in.
+    env = {k: v for k, v in os.environ.items() if k not in _RANK_VARIABLES}
     # The ranks import exactly what this process imports (editable installs, overlays, tests).
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
     if os.path.isdir("/sys/class/net/lo"):

@@ -31,3 +31,26 @@ def test_validate_warns(target):
     matching = [w for w in records[0]["warnings"] if w.startswith(VALIDATE_WARNING)]
     assert len(matching) == 1, records[0]["warnings"]
     assert not any(w.startswith(VALIDATE_WARNING) for w in records[1]["warnings"])
+
+
+@clause("DDP-033", "After a ddp_fork fit the launching process holds rank 0's weights and callback_metrics.",
+        source="lightning/pytorch/strategies/launchers/multiprocessing.py::_MultiProcessingLauncher._recover_results_in_main_process")
+@requires("ddp", "ddp_spawn")
+def test_fork_results_from_rank_zero(target):
+    (record,) = phase(target, "forked", "fit")
+    main, (rank_zero, rank_one) = record["main"], record["ranks"]
+
+    assert main["params"] == rank_zero["params"]
+    assert main["callback_metrics"] == rank_zero["callback_metrics"]
+    assert (main["callback_metrics"]["local_mean"], rank_one["callback_metrics"]["local_mean"]) \
+        == (1.0, 2.0)
+
+
+@clause("DDP-034", "After a ddp_fork fit the launching process's global_step is still 0.",
+        source="lightning/pytorch/strategies/launchers/multiprocessing.py (loop progress is not sent back)")
+@requires("ddp", "ddp_spawn")
+def test_fork_progress_not_transferred(target):
+    (record,) = phase(target, "forked", "fit")
+
+    assert [rank["global_step"] for rank in record["ranks"]] == [4, 4]
+    assert record["main"]["global_step"] == 0
