@@ -31,6 +31,19 @@ def conformance(session, target):
 
 
 @nox.session
+def gpu(session):
+    """Run the DEV and DDP areas on every target: meant for a machine with CUDA.
+
+    On a CPU-only machine every CUDA clause skips with its reason (LCK_TORCH picks the torch
+    build to install).
+    """
+    session.install(TORCH, "-e", ".")
+    targets = [argument for target in TARGETS for argument in ("--target", target)]
+    session.run("lightning-conformance", "run", *targets, "--area", "DEV", "--area", "DDP",
+                "--report-dir", "gpu-report", *session.posargs)
+
+
+@nox.session
 def lint(session):
     """Lint with ruff."""
     session.install("ruff")

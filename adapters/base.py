@@ -11,7 +11,8 @@ __all__ = ["CAPABILITIES", "PL_NAMES", "Run", "Target"]
 
 # What a clause may require with @requires(...). A target lists those it implements.
 CAPABILITIES = frozenset(
-    {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp", "cuda"}
+    {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp", "ddp_spawn",
+     "cuda", "devices"}
 )
 
 # The names every target's ``pl`` namespace provides (the ``xp`` of this kit).

@@ -18,7 +18,8 @@ class LightningTarget:
 
     # "cuda" is added per machine: only where torch sees a CUDA device.
     base_capabilities = frozenset(
-        {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp"}
+        {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp",
+         "ddp_spawn", "devices"}
     )
 
     def __init__(self, name: str, distribution: str, namespace: str):

@@ -22,13 +22,16 @@ class ReferenceTarget:
     """The reference trainer (``reference/``), or a mutated copy of it loaded as a package."""
 
     capabilities = frozenset(
-        {"hooks", "logging", "manual_optimization", "optimizers", "checkpoint"}
+        {"hooks", "logging", "manual_optimization", "optimizers", "checkpoint", "devices",
+         "ddp"}
     )
     contract = REFERENCE_CONTRACT
 
     def __init__(self, package: str = "reference", name: str = "reference"):
         module = importlib.import_module(package)
         self.name = name
+        # the reference places runs on cuda:0 (accelerator="cuda"), where torch sees a device
+        self.capabilities = type(self).capabilities | _cuda_capability()
         # The reference ships inside the kit, so its version is the kit's.
         self.version = Version(getattr(module, "__version__", None) or kit_version())
         self.pl = SimpleNamespace(**{attr: getattr(module, attr) for attr in PL_NAMES})
@@ -38,3 +41,9 @@ class ReferenceTarget:
 
     def run(self, verb, module, **kwargs):
         return run_stage(self, verb, module, **kwargs)
+
+
+def _cuda_capability() -> frozenset:
+    import torch
+
+    return frozenset({"cuda"}) if torch.cuda.is_available() else frozenset()

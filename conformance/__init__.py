@@ -15,26 +15,41 @@ from ._contract import CHANGES, Change, Contract
 __all__ = [
     "AREAS",
     "CHANGES",
+    "CHECKS",
     "Change",
+    "CheckInputError",
+    "CheckResult",
     "Clause",
     "ClauseError",
+    "ConformanceCallback",
+    "ConformanceError",
     "Contract",
     "Event",
     "HookSequence",
     "REGISTRY",
     "Recorder",
     "Trace",
+    "check_module",
     "clause",
     "load_registry",
+    "parametrize_with_checks",
     "requires",
+    "run_check",
 ]
 
-_LAZY = {"Event", "HookSequence", "Recorder", "Trace"}
+# name -> the submodule that defines it, imported on first use (it imports torch)
+_LAZY = {
+    **dict.fromkeys(("Event", "HookSequence", "Recorder", "Trace"), "._trace"),
+    **dict.fromkeys(("CHECKS", "CheckInputError", "CheckResult", "ConformanceError",
+                     "check_module", "run_check"), ".checks"),
+    "ConformanceCallback": ".checks.callback",
+    "parametrize_with_checks": ".checks.pytest_api",
+}
 
 
 def __getattr__(name):
     if name in _LAZY:
-        return getattr(importlib.import_module("._trace", __name__), name)
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

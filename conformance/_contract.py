@@ -161,6 +161,26 @@ CHANGES: dict[str, Change] = {
             "optimizer_idx check is in 2.1.4 and absent in 2.0.9 (observed on both)",
         ),
         Change(
+            "double_precision_converts_input_first",
+            "2.1.0",
+            before="With precision='64-true' the transfer hooks get the batch as the dataloader "
+            "made it; float tensors become float64 on their way into the *_step methods.",
+            after="With precision='64-true' float batch tensors become float64 before "
+            "on_before_batch_transfer (Precision.convert_input in the loops).",
+            evidence="loops/training_epoch_loop.py::advance calls precision_plugin.convert_input "
+            "in 2.1.4; 2.0.9 wraps the module in LightningDoublePrecisionModule (observed on both)",
+        ),
+        Change(
+            "mixed_precision_plugin_renamed",
+            "2.1.0",
+            before="The GradScaler's state is saved under the checkpoint key "
+            "'MixedPrecisionPlugin'.",
+            after="The GradScaler's state is saved under the checkpoint key 'MixedPrecision'.",
+            evidence="the key is the precision plugin's class __qualname__ (trainer/connectors/"
+            "checkpoint_connector.py::dump_checkpoint); plugins/precision/amp.py names the class "
+            "MixedPrecisionPlugin in 2.0.9 and MixedPrecision in 2.1.4",
+        ),
+        Change(
             "optimizer_idx_removed",
             "2.0.0",
             before="With several optimizers in automatic optimization, training_step and the "

@@ -20,6 +20,9 @@ PROG = "lightning-conformance"
 RUN_DESC = "Run every clause against every installed target (or the ones named)."
 CLAUSES_DESC = "Print the clause registry."
 TARGETS_DESC = "List the targets this environment can check, with their versions."
+CHECK_DESC = "Check your own LightningModule against the contract, clause by clause (MOD)."
+SPEC_DESC = ("package.module:Name or path/to/file.py:Name; Name is a LightningModule class "
+             "or a zero-argument factory returning one")
 
 
 class UsageError(Exception):
@@ -59,7 +62,31 @@ def _parser() -> argparse.ArgumentParser:
 
     targets = commands.add_parser("targets", help=TARGETS_DESC, description=TARGETS_DESC)
     targets.set_defaults(handler=_targets)
+    _check_parser(commands)
     return parser
+
+
+def _check_parser(commands) -> None:
+    check = commands.add_parser("check", help=CHECK_DESC, description=CHECK_DESC)
+    check.add_argument("spec", help=SPEC_DESC)
+    check.add_argument("--datamodule", help="a LightningDataModule class or factory (SPEC form)")
+    check.add_argument("--init-args", dest="init_args_json",
+                       help="JSON object of keyword arguments for the class, e.g. '{\"lr\": 0.01}'")
+    check.add_argument("--target", choices=("lightning", "pytorch_lightning"),
+                       help="the Lightning to run on (default: the one the class derives from)")
+    check.add_argument("--ddp", type=int, default=0, help="processes for the DDP checks (0: skip)")
+    check.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                       help="cuda also runs the mixed-precision check (default: cpu)")
+    check.add_argument("--report-dir", type=Path, help="write a reproduction script per failure")
+    check.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    check.add_argument("--junit", type=Path, help="write the results as JUnit XML to this file")
+    check.set_defaults(handler=_check)
+
+
+def _check(args) -> int:
+    from .checks.command import run
+
+    return run(args)
 
 
 def _load_targets(specs) -> dict:

@@ -78,8 +78,10 @@ class ModelCheckpoint(CheckpointFiles, Checkpoint):
         # (<save_dir>/<name>/<version>/checkpoints); without loggers, as here, under the root dir.
         if self.dirpath is None:
             self.dirpath = os.path.join(trainer.default_root_dir, "checkpoints")
+        self.dirpath = trainer.strategy.broadcast(self.dirpath)  # rank 0's, on every rank
         if (
-            stage == "fit"
+            trainer.is_global_zero
+            and stage == "fit"
             and self.save_top_k != 0
             and os.path.isdir(self.dirpath)
             and os.listdir(self.dirpath)

@@ -59,7 +59,8 @@ class HookCalls:
         fn = getattr(self.lightning_module, hook)
         if not callable(fn):
             return None
-        with _current_hook(self.lightning_module, hook):  # self.log follows the hook's rules
+        # the *_step methods run in the precision plugin's context (autocast, default dtype)
+        with _current_hook(self.lightning_module, hook), self.precision_plugin.hook_context(hook):
             return fn(*args, **kwargs)
 
     def _call_datamodule(self, hook, *args, **kwargs):
@@ -68,9 +69,11 @@ class HookCalls:
 
     def _call_setup_hooks(self):
         stage = self.state.fn
+        self.strategy.barrier("pre_setup")
         if self.datamodule is not None:
             self._call_datamodule("setup", stage=stage)
         self._call("setup", stage=stage)  # callbacks, then the module
+        self.strategy.barrier("post_setup")
 
     def _call_teardown_hooks(self):
         stage = self.state.fn
@@ -83,17 +86,31 @@ class HookCalls:
             logger.finalize("success")
 
     def _prepare_data(self):
-        # a single process is local rank 0 of node 0, so it prepares data whatever
-        # prepare_data_per_node says
+        """prepare_data of the datamodule, then of the module, on the ranks that prepare data."""
         if self.datamodule is not None and is_overridden(
             "prepare_data", self.datamodule, LightningDataModule
         ):
-            self._call_datamodule("prepare_data")
+            self._prepare_on_ranks(self.datamodule, self._call_datamodule)
         if is_overridden("prepare_data", self.lightning_module, LightningModule):
-            self._call_module("prepare_data")
+            self._prepare_on_ranks(self.lightning_module, self._call_module)
+
+    def _prepare_on_ranks(self, owner, call):
+        """Each node's local rank 0 prepares, or global rank 0 only when the owner's
+        ``prepare_data_per_node`` is False; every rank waits for it (one process: it prepares)."""
+        node_zero = self.local_rank == 0
+        global_zero = node_zero and self.node_rank == 0
+        if node_zero if owner.prepare_data_per_node else global_zero:
+            call("prepare_data")
+        self.strategy.barrier("prepare_data")
+
+    def _call_strategy(self, hook, *args):
+        """A *_step method through the strategy: DDP runs training_step in its wrapper."""
+        with _current_hook(self.lightning_module, hook), self.precision_plugin.hook_context(hook):
+            return self.strategy.step(hook, *args)
 
     def _transfer_batch(self, batch, dataloader_idx):
         """on_before_batch_transfer, transfer_batch_to_device, on_after_batch_transfer."""
+        batch = self.precision_plugin.convert_input(batch)  # "64-true": float tensors to float64
         batch = self._call_batch_hook("on_before_batch_transfer", batch, dataloader_idx)
         batch = self._call_batch_hook(
             "transfer_batch_to_device", batch, self.strategy.root_device, dataloader_idx

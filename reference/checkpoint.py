@@ -5,6 +5,7 @@ import tempfile
 
 import torch
 
+from .precision import precision_state
 from .progress import loops_state
 
 __all__ = ["CONTRACT_VERSION", "dump_checkpoint", "save_checkpoint"]
@@ -49,6 +50,7 @@ def _training_state(trainer):
         "callbacks": {cb.state_key: state for cb in callbacks if (state := cb.state_dict())},
         "optimizer_states": [optimizer.state_dict() for optimizer in trainer.optimizers],
         "lr_schedulers": [config.scheduler.state_dict() for config in trainer.lr_scheduler_configs],
+        **precision_state(trainer.precision_plugin),  # "16-mixed": the GradScaler's state
     }
 
 
@@ -63,7 +65,10 @@ def _hyperparameters(owner, prefix):
 
 
 def save_checkpoint(trainer, filepath, weights_only=None):
-    """Dump a checkpoint and write it atomically (a temporary file, then a rename)."""
+    """Dump a checkpoint on every rank; global rank 0 writes it; then every rank waits.
+
+    Every rank must call it: the hooks that build the checkpoint run everywhere (DDP-028).
+    """
     if trainer.model is None:
         raise AttributeError(
             "Saving a checkpoint is only possible if a model is attached to the Trainer. Did you"
@@ -71,6 +76,13 @@ def save_checkpoint(trainer, filepath, weights_only=None):
             " `Trainer.{fit,validate,test,predict}`?"
         )
     checkpoint = dump_checkpoint(trainer, weights_only)
+    if trainer.strategy.is_global_zero:
+        _write(checkpoint, filepath)
+    trainer.strategy.barrier("Trainer.save_checkpoint")
+
+
+def _write(checkpoint, filepath):
+    """Write atomically: a temporary file in the same directory, then a rename."""
     directory = os.path.dirname(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=directory, delete=False) as tmp:

@@ -32,6 +32,7 @@ from .data import (
     set_sampler_epoch,
     takes_param,
 )
+from .distributed_data import distributed_dataloaders
 from .fetching import Fetcher, SequentialLoaders
 from .module import LightningModule
 from .results import ResultCollection
@@ -231,7 +232,8 @@ class EvaluationLoop:
             not trainer.sanity_checking or trainer.fit_loop.should_check_val_epoch()
         ):
             self._last_reload_epoch = trainer.current_epoch
-        self.dataloaders = self.source.request()
+        # DDP: each rank evaluates its own shard
+        self.dataloaders = distributed_dataloaders(trainer, self.source.request(), self.prefix)
         loaders = flatten_loaders(self.dataloaders, allow_collection=True)
         for loader in loaders:
             check_iterable(loader, self.source, self.fn)

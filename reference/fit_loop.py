@@ -31,6 +31,7 @@ from .data import (
     set_sampler_epoch,
     val_check_batch,
 )
+from .distributed_data import distributed_dataloaders
 from .errors import MisconfigurationException
 from .evaluation_loop import EvaluationLoop
 from .fetching import Fetcher, SingleLoader
@@ -48,6 +49,7 @@ class FitLoop:
     # what a checkpoint's progress needs besides the counters below (see progress.py, restart.py)
     epochs_started = batches_completed = epoch_start_steps = 0
     restart_batches = None  # the batches a restored checkpoint counted in its unfinished epoch
+    resuming = False  # until the first epoch after a restored checkpoint has started
 
     def __init__(self, trainer, min_epochs, max_epochs, min_steps, max_steps):
         if isinstance(max_epochs, int) and max_epochs < -1:
@@ -133,9 +135,11 @@ class FitLoop:
 
     def run_batches(self):
         self.batches_ready, self.is_last_batch = 0, False
-        if self.trainer.current_epoch > 0:
-            # a new iterator per epoch; the first one was made when the data was loaded
+        if self.trainer.current_epoch > 0 and not self.resuming:
+            # a new iterator per epoch; the first one (also the first after a resume) was made
+            # when the data was loaded (Lightning: _TrainingEpochLoop.on_run_start)
             self.fetcher.restart()
+        self.resuming = False
         self.batches_ready = self.batches_completed = continue_epoch(self)
         while not self._epoch_done():
             try:
@@ -257,6 +261,7 @@ class FitLoop:
             return
         (loader,) = flatten_loaders(self.source.request(), allow_collection=False)
         check_iterable(loader, self.source, "fit")
+        loader = distributed_dataloaders(trainer, loader, "train")  # DDP: this rank's shard
         length = loader_length(loader)
         self.max_batches = parse_num_batches("train", length, trainer.limit_train_batches)
         self.loader, self.fetcher = loader, Fetcher(SingleLoader(loader), self.max_batches)

@@ -144,6 +144,7 @@ def _do_nothing():
 
 def backward_with_hooks(trainer, loss, *args, **kwargs):
     """``manual_backward``: the backward hooks around the module's ``backward`` (MAN-005)."""
+    loss = trainer.precision_plugin.pre_backward(loss)  # "16-mixed": the scaled loss
     trainer._call("on_before_backward", loss)
     trainer._call_module("backward", loss, *args, **kwargs)
     trainer._call("on_after_backward")

@@ -62,12 +62,12 @@ class CheckpointFiles:
         self._save_monitor_checkpoint(trainer, candidates)
 
     def _save_none_monitor_checkpoint(self, trainer, candidates):
-        filepath = self._unused_filepath(candidates, keep=self.best_model_path)
+        filepath = self._unused_filepath(trainer, candidates, keep=self.best_model_path)
         # the new path is set before saving because it is part of the saved state
         previous, self.best_model_path = self.best_model_path, filepath
         self._save_checkpoint(trainer, filepath)
         if self.save_top_k == 1 and previous and self._should_remove(previous, filepath):
-            os.remove(previous)
+            self._remove_checkpoint(trainer, previous)
 
     def _save_monitor_checkpoint(self, trainer, candidates):
         current = candidates.get(self.monitor)
@@ -91,7 +91,7 @@ class CheckpointFiles:
             self.best_k_models.pop(dropped)
         if isinstance(current, torch.Tensor) and torch.isnan(current):
             current = torch.tensor(float("inf" if self.mode == "min" else "-inf"))
-        filepath = self._unused_filepath(candidates, keep=dropped)
+        filepath = self._unused_filepath(trainer, candidates, keep=dropped)
         self.current_score = current
         self.best_k_models[filepath] = current
         worst, best = (max, min) if self.mode == "min" else (min, max)
@@ -102,19 +102,19 @@ class CheckpointFiles:
         self.best_model_score = self.best_k_models[self.best_model_path]
         self._save_checkpoint(trainer, filepath)
         if dropped and self._should_remove(dropped, filepath):
-            os.remove(dropped)
+            self._remove_checkpoint(trainer, dropped)
 
     def _save_last_checkpoint(self, trainer, candidates):
         """Rewrite ``last.ckpt`` (``save_last=True``); the previous last file is deleted."""
         if not self.save_last:
             return
         filepath = self._unused_filepath(
-            candidates, keep=self.last_model_path, filename=self.CHECKPOINT_NAME_LAST
+            trainer, candidates, keep=self.last_model_path, filename=self.CHECKPOINT_NAME_LAST
         )
         previous, self.last_model_path = self.last_model_path, filepath
         self._save_checkpoint(trainer, filepath)
         if previous and self._should_remove(previous, filepath):
-            os.remove(previous)
+            self._remove_checkpoint(trainer, previous)
 
     def _save_checkpoint(self, trainer, filepath):
         trainer.save_checkpoint(filepath, self.save_weights_only)
@@ -139,14 +139,25 @@ class CheckpointFiles:
         name += self.FILE_EXTENSION
         return os.path.join(self.dirpath, name) if self.dirpath else name
 
-    def _unused_filepath(self, metrics, keep, filename=None):
+    def _unused_filepath(self, trainer, metrics, keep, filename=None):
         """The formatted path, with a ``-v1``, ``-v2``... suffix while the name is taken."""
         filepath = self.format_checkpoint_name(metrics, filename)
         version = self.STARTING_VERSION
-        while self._enable_version_counter and os.path.exists(filepath) and filepath != keep:
+        exists = self._file_exists
+        while self._enable_version_counter and exists(trainer, filepath) and filepath != keep:
             filepath = self.format_checkpoint_name(metrics, filename, ver=version)
             version += 1
         return filepath
+
+    @staticmethod
+    def _file_exists(trainer, filepath):
+        # as global rank 0 sees it: it writes the files, and every rank must pick the same name
+        return trainer.strategy.broadcast(os.path.exists(filepath))
+
+    @staticmethod
+    def _remove_checkpoint(trainer, filepath):
+        if trainer.strategy.is_global_zero:  # the only rank that wrote it
+            os.remove(filepath)
 
     def _should_remove(self, previous, current):
         # only files this callback wrote into its own directory are deleted

@@ -5,6 +5,7 @@ import warnings
 import torch
 
 from . import manual
+from .distributed import gather_all
 from .errors import MisconfigurationException
 from .hooks import CheckpointHooks, DataHooks, ModelHooks
 from .hparams import HyperparametersMixin
@@ -113,6 +114,11 @@ class LightningModule(
             return None
         schedulers = [config.scheduler for config in self.trainer.lr_scheduler_configs]
         return schedulers[0] if len(schedulers) == 1 else schedulers
+
+    def all_gather(self, data, group=None, sync_grads=False):
+        """Every process's tensors (numbers become tensors), in any collection, each stacked as
+        (world_size, *shape) in rank order; with one process they come back unchanged."""
+        return gather_all(self.trainer.strategy, data, self.device, group, sync_grads)
 
     # ---- steps ----
 

@@ -63,12 +63,15 @@ class ModuleLogging:
                 " You can enable one by doing `Trainer(logger=ALogger(...))`",
                 stacklevel=2,
             )
-        # Note: sync_dist, sync_dist_group and rank_zero_only have no effect on one process.
+        # sync_dist reduces the value over the ranks (one process: nothing to reduce)
+        strategy = trainer.strategy
         results.log(
             fx, name, value, batch_size=batch_size, prog_bar=prog_bar,
             logger=True if logger is None else logger, on_step=on_step, on_epoch=on_epoch,
             reduce_fx=reduce_fx, enable_graph=enable_graph,
             add_dataloader_idx=add_dataloader_idx, metric_attribute=metric_attribute,
+            sync_dist=sync_dist and strategy.is_distributed, sync_dist_group=sync_dist_group,
+            rank_zero_only=rank_zero_only, sync_fn=strategy.reduce,
         )  # fmt: skip
         trainer._logger_connector.current_fx = fx
 

@@ -136,7 +136,13 @@ class AutomaticOptimization:
             trainer.lightning_module.training_step, "batch_idx", min_args=2
         )
         args = (batch, batch_idx) if takes_batch_idx else (batch,)
-        output = trainer._call_module("training_step", *args)
+        output = trainer._call_strategy("training_step", *args)  # DDP: inside its wrapper
+        if output is None and trainer.world_size > 1:  # the other ranks would wait in backward
+            raise RuntimeError(
+                "Skipping the `training_step` by returning None in distributed training is not"
+                " supported. It is recommended that you rewrite your training logic to avoid having"
+                " to skip the step in the first place."
+            )
         return ClosureResult.from_training_step_output(output, trainer.accumulate_grad_batches)
 
     def _zero_grad(self, batch_idx, optimizer):
@@ -146,6 +152,7 @@ class AutomaticOptimization:
 
     def _backward(self, loss):
         trainer = self.trainer
+        loss = trainer.precision_plugin.pre_backward(loss)  # "16-mixed": the scaled loss
         trainer._call("on_before_backward", loss)
         trainer._call_module("backward", loss)
         trainer._call("on_after_backward")
@@ -158,6 +165,9 @@ def optimizer_step_with_hooks(trainer, optimizer, closure, **kwargs):
     after
     the closure (so gradients exist) and before the parameters are updated.
     """
+    plugin = trainer.precision_plugin
+    automatic = trainer.lightning_module.automatic_optimization
+    closure = plugin.unscaling(closure, optimizer, automatic)  # "16-mixed": unscale before hooks
 
     def closure_then_hooks():
         closure_result = closure()
@@ -171,4 +181,5 @@ def optimizer_step_with_hooks(trainer, optimizer, closure, **kwargs):
             )
         return closure_result
 
-    return optimizer.step(closure=closure_then_hooks, **kwargs)
+    # "16-mixed": the GradScaler steps (or skips the step on inf gradients) and updates its scale
+    return plugin.optimizer_step(optimizer, closure_then_hooks, automatic, **kwargs)

@@ -108,6 +108,7 @@ def restore_fit_progress(fit_loop, state, automatic):
     fit_loop.batches_that_stepped = state["epoch_loop.state_dict"].get("_batches_that_stepped", 0)
     fit_loop.total_batches_ready = batches["total"]["processed"]
     fit_loop.restart_batches = None
+    fit_loop.resuming = True  # the first epoch keeps the iterator made when the data was loaded
     if epochs["processed"] > epochs["completed"]:
         fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["processed"]
         fit_loop.epochs_started = epochs["processed"]

@@ -8,6 +8,7 @@ import torch
 
 from .callbacks import Checkpoint
 from .data import is_overridden
+from .distributed import Strategy
 from .module import LightningModule
 from .optimization import optimizer_step_with_hooks
 from .optimizers import LightningOptimizer
@@ -24,10 +25,11 @@ class TrainerState:
     status: str = "initializing"  # then "running", "finished" or "interrupted"
 
 
-class SingleDeviceStrategy:
-    """The only placement the reference supports: one process, one CPU device."""
+class SingleDeviceStrategy(Strategy):
+    """The only placement the reference supports: one process, one device."""
 
-    root_device = torch.device("cpu")
+    root_device = torch.device("cpu")  # cuda:0 with accelerator="cuda" (see precision.connect)
+    precision_plugin = None  # set by precision.connect
     is_global_zero = True
     world_size = 1
     global_rank = local_rank = node_rank = 0
@@ -143,8 +145,8 @@ class TrainerProperties:
 
     @property
     def model(self):
-        """The module being run: the reference never wraps it (no DDP)."""
-        return self.strategy.lightning_module
+        """The module being run: during a DDP fit its DistributedDataParallel wrapper."""
+        return self.strategy.model
 
     @property
     def optimizers(self):
@@ -217,23 +219,33 @@ class TrainerProperties:
 
     @property
     def num_nodes(self):
-        return 1
+        return self.strategy.num_nodes
 
     @property
     def num_devices(self):
-        return 1
+        return len(self.device_ids)
 
     @property
     def device_ids(self):
-        return [0]
+        """The devices of this node, by index (DDP: one process per device)."""
+        return list(range(self.strategy.num_processes))
 
     @property
     def is_global_zero(self):
         return self.strategy.is_global_zero
 
     @property
+    def precision_plugin(self):
+        return self.strategy.precision_plugin
+
+    @property
     def precision(self):
-        return "32-true"
+        return self.precision_plugin.precision
+
+    @property
+    def scaler(self):
+        """The GradScaler of "16-mixed" on CUDA, else None."""
+        return self.precision_plugin.scaler
 
     @property
     def default_root_dir(self):

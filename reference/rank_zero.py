@@ -9,7 +9,7 @@ import os
 import warnings
 from functools import wraps
 
-__all__ = ["rank_zero_only", "rank_zero_warn"]
+__all__ = ["PossibleUserWarning", "rank_zero_only", "rank_zero_warn", "rank_zero_warn_once"]
 
 
 def _rank_from_environment() -> int:
@@ -38,3 +38,17 @@ def rank_zero_warn(message, stacklevel=4, category=UserWarning, **kwargs):
     """``warnings.warn`` on global rank 0 only."""
     if rank_zero_only.rank == 0:
         warnings.warn(message, category, stacklevel=stacklevel, **kwargs)
+
+
+class PossibleUserWarning(UserWarning):
+    """A warning about code that is probably, not certainly, a mistake (Lightning's class)."""
+
+
+_WARNED = set()  # messages already warned in this process (Lightning's WarningCache)
+
+
+def rank_zero_warn_once(message, category=UserWarning, stacklevel=5):
+    """``rank_zero_warn``, once per message in this process."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        rank_zero_warn(message, stacklevel=stacklevel, category=category)

@@ -7,7 +7,7 @@
     restore_modules_and_callbacks: Module.on_load_checkpoint, module weights, datamodule state,
                                    Callback.on_load_checkpoint (all), Callback.load_state_dict
     configure_optimizers, on_fit_start
-    restore_training_state:        loop progress (fit only), optimizer and scheduler states
+    restore_training_state:        the GradScaler; fit: loop progress, optimizer, scheduler states
 """
 
 import copy
@@ -17,6 +17,7 @@ import warnings
 
 from .errors import MisconfigurationException
 from .migration import migrate_checkpoint
+from .precision import load_precision_state
 from .progress import restore_fit_progress
 from .saving import load_checkpoint_file
 
@@ -143,6 +144,8 @@ class CheckpointConnector:
         """Restore the loop progress (fit only), then the optimizers and schedulers (fit only)."""
         checkpoint, self._loaded = self._loaded, None
         trainer = self.trainer
+        if checkpoint:  # every stage restores the precision plugin (the GradScaler)
+            load_precision_state(trainer.precision_plugin, checkpoint)
         if not checkpoint or trainer.state.fn != "fit":
             return  # validate/test/predict keep no fit progress
         if "loops" in checkpoint:

@@ -7,13 +7,17 @@ A step value is the last value logged in the step; an epoch value is the reducti
 A ``torchmetrics.Metric`` is recognised by duck typing (``is_metric``): the reference imports
 nothing outside torch, and torchmetrics is a package of its own. Its step value is the metric's
 ``_forward_cache`` and its epoch value ``compute()``; the metric itself is reset at epoch end.
+
+``sync_dist=True`` on several ranks reduces step and epoch values over the ranks by reduce_fx.
 """
 
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 
 from .errors import MisconfigurationException, clause_message
+from .rank_zero import PossibleUserWarning, rank_zero_warn_once
 
 __all__ = ["Metadata", "ResultCollection", "ResultMetric", "extract_batch_size", "is_metric"]
 
@@ -62,6 +66,9 @@ class Metadata:
     add_dataloader_idx: bool = True
     dataloader_idx: int | None = None
     metric_attribute: str | None = None
+    sync_dist: bool = False  # requested, and the strategy is distributed
+    sync_dist_group: object = None
+    rank_zero_only: bool = False
 
     def __post_init__(self):
         if not self.on_step and not self.on_epoch:
@@ -89,8 +96,9 @@ class Metadata:
 class ResultMetric:
     """The running state of one logged key: its last step value and its epoch accumulator."""
 
-    def __init__(self, meta, is_tensor):
+    def __init__(self, meta, is_tensor, sync_fn=None):
         self.meta, self.is_tensor = meta, is_tensor
+        self.sync_fn = sync_fn  # the strategy's reduce(tensor, group, reduce_op), in place
         self.has_reset = False
         self.step_value, self.metric = None, None
         self._reset_accumulator()
@@ -111,6 +119,7 @@ class ResultMetric:
             value = value.to(_default_dtype())
         if self.meta.on_step:
             self.step_value = value.clone()
+            self._sync(self.step_value, self.meta.reduction)  # in place
             if not self.meta.on_epoch:
                 return
         reduction = self.meta.reduction
@@ -125,13 +134,33 @@ class ResultMetric:
     def compute(self):
         """The epoch value (computed once until the next update)."""
         if self.computed is None:
+            self._recommend_sync()
             if not self.is_tensor:
                 self.computed = self.metric.compute()
             elif self.meta.reduction == "mean":
-                self.computed = self.total / self.cumulated_batch_size
+                # Note: Lightning averages both over the ranks (and truncates the integer count)
+                total = self._sync(self.total.clone(), "sum")
+                self.computed = total / self._sync(self.cumulated_batch_size.clone(), "sum")
             else:
-                self.computed = self.total.clone()
+                self.computed = self._sync(self.total.clone(), self.meta.reduction)
         return self.computed
+
+    def _sync(self, tensor, reduce_op):
+        """Reduce ``tensor`` over the ranks in place (``sync_dist=True``, not rank_zero_only)."""
+        meta = self.meta
+        if meta.sync_dist and not meta.rank_zero_only and self.sync_fn is not None:
+            self.sync_fn(tensor, group=meta.sync_dist_group, reduce_op=reduce_op)
+        return tensor
+
+    def _recommend_sync(self):
+        unsynced = self.is_tensor and not self.meta.sync_dist
+        if unsynced and dist.is_available() and dist.is_initialized():
+            rank_zero_warn_once(
+                f"It is recommended to use `self.log({self.meta.name!r}, ..., sync_dist=True)` when"
+                " logging on epoch level in distributed setting to accumulate the metric across"
+                " devices.",
+                category=PossibleUserWarning,
+            )
 
     def reset(self):
         if self.is_tensor:
@@ -158,7 +187,7 @@ class ResultCollection(dict):
         self.training = training
         self.batch, self.batch_size, self.dataloader_idx = None, None, None
 
-    def log(self, fx, name, value, batch_size=None, **options):
+    def log(self, fx, name, value, batch_size=None, sync_fn=None, **options):
         """Record ``value`` under the hook ``fx`` with the options of one ``self.log`` call."""
         key = f"{fx}.{name}"
         dataloader_idx = self.dataloader_idx if options.get("add_dataloader_idx", True) else None
@@ -166,7 +195,7 @@ class ResultCollection(dict):
             key, fx = f"{key}.{dataloader_idx}", f"{fx}.{dataloader_idx}"
         meta = Metadata(fx=fx, name=name, dataloader_idx=dataloader_idx, **options)
         if key not in self:
-            self[key] = ResultMetric(meta, isinstance(value, torch.Tensor))
+            self[key] = ResultMetric(meta, isinstance(value, torch.Tensor), sync_fn)
         elif meta != self[key].meta:
             raise MisconfigurationException(
                 clause_message(

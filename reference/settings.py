@@ -18,17 +18,9 @@ __all__ = [
 ]
 
 # Note: each row is a Lightning feature outside the reference; only the listed values are accepted.
-# (`logger` is checked by `logger_connector.configure_loggers`.)
+# (`logger` is checked by `logger_connector.configure_loggers`, `accelerator` and `precision` by
+# `precision.connect`, `strategy`, `devices` and `num_nodes` by `distributed.parallel_strategy`.)
 _RESTRICTED = (
-    ("accelerator", ("auto", "cpu"), "it runs on the CPU only"),
-    ("strategy", ("auto",), "it has no distributed or custom strategies"),
-    ("devices", ("auto", 1, "1"), "it runs on a single device"),
-    ("num_nodes", (1,), "it runs on a single node"),
-    (
-        "precision",
-        (None, "32-true", "32", 32),
-        "mixed, half and double precision are a later issue",
-    ),
     ("fast_dev_run", (False, 0), "fast_dev_run is a later issue"),
     ("max_time", (None,), "the Timer callback is a later issue"),
     ("overfit_batches", (0, 0.0), "overfit_batches is a later issue"),
@@ -36,7 +28,7 @@ _RESTRICTED = (
     ("enable_model_summary", (None, False), "it prints no model summary"),
     ("profiler", (None,), "it has no profiler"),
     ("plugins", (None,), "it has no plugins"),
-    ("sync_batchnorm", (False,), "it has no distributed strategies"),
+    ("sync_batchnorm", (False,), "its DDP strategy converts no BatchNorm layers"),
     ("model_registry", (None,), "it has no model registry"),
 )
 

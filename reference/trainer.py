@@ -13,6 +13,7 @@ import os
 
 import torch
 
+from . import precision as precision_connector
 from . import settings
 from .callback_list import attach_model_callbacks, init_callbacks
 from .calls import HookCalls
@@ -21,6 +22,7 @@ from .configuration import verify_configuration
 from .connection import DataConnection, checked_module
 from .data import INF, is_overridden
 from .datamodule import LightningDataModule
+from .distributed import parallel_strategy
 from .errors import MisconfigurationException, unsupported
 from .evaluation_loop import EvaluationLoop
 from .fit_loop import FitLoop
@@ -36,7 +38,7 @@ __all__ = ["Trainer"]
 
 
 class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
-    """Runs a LightningModule on one CPU device, calling every hook where Lightning 2.6 calls it.
+    """Runs a LightningModule on one device (CPU or cuda:0), calling hooks where Lightning 2.6 does.
 
     The arguments are Lightning's, with its defaults; values the reference cannot honour raise
     ``UnsupportedByReference`` (see ``settings.py`` and ``KNOWN_GAPS.txt``).
@@ -62,6 +64,8 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
         settings.reject_unsupported(arguments)  # features outside the reference
         settings.set_torch_flags(deterministic, benchmark)
         self._init_loops(min_epochs, max_epochs, min_steps, max_steps, inference_mode)
+        self.strategy = parallel_strategy(strategy, devices, num_nodes) or self.strategy  # DDP
+        precision_connector.connect(self.strategy, accelerator, precision)  # root device, plugin
         self._default_root_dir = os.fspath(default_root_dir) if default_root_dir else os.getcwd()
         self.callbacks = init_callbacks(callbacks, flags["enable_checkpointing"])
         self._init_validation(arguments)
@@ -192,6 +196,7 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
             loop.min_epochs, loop.max_epochs = settings.parse_loop_limits(
                 loop.min_steps, loop.max_steps, loop.min_epochs, loop.max_epochs
             )
+        self.strategy.setup_environment()  # DDP: this rank joins the process group
         attach_model_callbacks(self)  # configure_callbacks
         verify_configuration(self, model)  # HOOK-040 ... HOOK-046
         self._prepare_data()
@@ -199,8 +204,9 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
         if is_overridden("configure_model", model, LightningModule):
             self._call_module("configure_model")
         self._checkpoint_connector.restore_modules_and_callbacks()  # CKPT-009
-        model.to(self.strategy.root_device)
+        self.precision_plugin.convert_module(model).to(self.strategy.root_device)
         self._reset_logged_metrics()
+        self.strategy.setup(self)  # DDP: wrap the module for fit, else copy rank 0's weights
         if fit:
             conf = self._call_module("configure_optimizers")
             custom_step = is_overridden("lr_scheduler_step", model, LightningModule)
@@ -216,6 +222,7 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
         return results
 
     def _run_stage(self):
+        self.strategy.barrier("run-stage")
         self.lightning_module.zero_grad()
         if self.state.fn == "validate":
             return self.validate_loop.run()
@@ -268,6 +275,7 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
 
     def _teardown(self):
         """Release what the run held (Lightning's internal teardown, not the teardown hooks)."""
+        self.strategy.teardown()  # DDP: unwrap the module
         if self.lightning_module is not None:
             self.lightning_module.cpu()
         for loop in (self.fit_loop, self.validate_loop, self.test_loop, self.predict_loop):

@@ -73,6 +73,7 @@ class Check:
         fix: how to fix a failure, appended to every failure message.
         claims: patterns of run errors this check reports (other checks then skip).
         stage: the run a reproduction script performs for a failure of this check.
+        claim_when: claim a matching error only when ``claim_when(ctx, error)`` is true.
     """
 
     id: str
@@ -83,24 +84,27 @@ class Check:
     fix: str = ""
     claims: tuple = ()
     stage: str = "fit"
+    claim_when: Callable | None = field(default=None, repr=False, compare=False)
 
-    def claims_error(self, error: BaseException) -> bool:
+    def claims_error(self, ctx, error: BaseException) -> bool:
         text = f"{type(error).__name__}: {error}"
-        return any(re.search(pattern, text) for pattern in self.claims)
+        if not any(re.search(pattern, text) for pattern in self.claims):
+            return False
+        return self.claim_when is None or bool(self.claim_when(ctx, error))
 
 
 _CHECKS: dict[str, Check] = {}
 
 
 def check(id: str, sentence: str, *, source: str, needs=(), fix: str = "", claims=(),
-          stage: str = "fit"):
+          stage: str = "fit", claim_when=None):
     """Register the decorated function ``f(ctx) -> None`` as the check ``id``."""
 
     def decorate(function):
         if id in _CHECKS:
             raise ValueError(f"check {id} is registered twice")
         _CHECKS[id] = Check(id, sentence, source, function, frozenset(needs), fix,
-                            tuple(claims), stage)
+                            tuple(claims), stage, claim_when)
         return function
 
     return decorate

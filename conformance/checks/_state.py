@@ -9,7 +9,8 @@ import warnings
 
 import torch
 
-__all__ = ["differing", "modes", "quiet", "reseed", "snapshot", "trainable"]
+__all__ = ["differing", "modes", "quiet", "reseed", "same_numbers", "shorten", "snapshot",
+           "trainable"]
 
 # Lightning's loggers: their INFO lines ("GPU available: ...") would drown the check's report.
 _LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "lightning_fabric",
@@ -41,6 +42,19 @@ def differing(before: dict, after: dict) -> list[str]:
             if name not in before or name not in after or not _same(before[name], after[name])]
 
 
+def same_numbers(a: list, b: list) -> bool:
+    """Two lists of floats are equal, NaN equal to NaN."""
+    if len(a) != len(b):
+        return False
+    return all(x == y or (x != x and y != y) for x, y in zip(a, b, strict=True))
+
+
+def shorten(names: list[str], limit: int = 8) -> str:
+    """``a, b, c and 5 more``: a list of names for a one-line message."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def modes(module) -> dict[str, bool]:
     """The training flag of every submodule, by name ("" is the module itself)."""
     return {name: sub.training for name, sub in module.named_modules()}
@@ -68,5 +82,5 @@ def quiet():
             warnings.simplefilter("ignore")
             yield
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)

@@ -11,6 +11,8 @@ The attribute of mutant ``no-zero-grad`` is ``no_zero_grad``; it is a zero-argum
 
 from ._load import Mutant, MutantError, load_mutant, mutant, mutant_target
 from .catalogue_checkpoint import MUTANTS as _CKPT_MUTANTS
+from .catalogue_ddp import MUTANTS as _DDP_MUTANTS
+from .catalogue_devices import MUTANTS as _DEV_MUTANTS
 from .catalogue_hooks import MUTANTS as _HOOK_MUTANTS
 from .catalogue_logging import MUTANTS as _LOG_MUTANTS
 from .catalogue_manual import MUTANTS as _MAN_MUTANTS
@@ -19,7 +21,8 @@ from .catalogue_optimizers import MUTANTS as _OPT_MUTANTS
 __all__ = ["MUTANTS", "Mutant", "MutantError", "attribute", "areas", "load_mutant", "mutant",
            "mutant_target"]
 
-MUTANTS = [*_HOOK_MUTANTS, *_LOG_MUTANTS, *_OPT_MUTANTS, *_CKPT_MUTANTS, *_MAN_MUTANTS]
+MUTANTS = [*_HOOK_MUTANTS, *_LOG_MUTANTS, *_OPT_MUTANTS, *_CKPT_MUTANTS, *_MAN_MUTANTS,
+           *_DEV_MUTANTS, *_DDP_MUTANTS]
 
 
 def attribute(mutant: Mutant) -> str:

@@ -34,14 +34,14 @@ MUTANTS = [
        "calls.py",
        '        if self.datamodule is not None and is_overridden(\n'
        '            "prepare_data", self.datamodule, LightningDataModule\n        ):\n'
-       '            self._call_datamodule("prepare_data")\n'
+       '            self._prepare_on_ranks(self.datamodule, self._call_datamodule)\n'
        '        if is_overridden("prepare_data", self.lightning_module, LightningModule):\n'
-       '            self._call_module("prepare_data")',
+       '            self._prepare_on_ranks(self.lightning_module, self._call_module)',
        '        if is_overridden("prepare_data", self.lightning_module, LightningModule):\n'
-       '            self._call_module("prepare_data")\n'
+       '            self._prepare_on_ranks(self.lightning_module, self._call_module)\n'
        '        if self.datamodule is not None and is_overridden(\n'
        '            "prepare_data", self.datamodule, LightningDataModule\n        ):\n'
-       '            self._call_datamodule("prepare_data")'),
+       '            self._prepare_on_ranks(self.datamodule, self._call_datamodule)'),
     _m("datamodule-setup-last", "HOOK-005 HOOK-007",
        "calls.py",
        '        if self.datamodule is not None:\n'

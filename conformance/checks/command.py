@@ -1,0 +1,153 @@
+"""``lightning-conformance check SPEC``: check a user's LightningModule, clause by clause.
+
+Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 the input could not
+be checked (it does not import, is not a LightningModule, has no data, bad arguments).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ._base import CheckInputError
+from ._report import junit_xml, summary_lines
+
+__all__ = ["SpecFactory", "load_spec", "run"]
+
+
+class SpecFactory:
+    """A zero-argument factory for ``SPEC`` (with ``--init-args``) that knows its source."""
+
+    def __init__(self, obj, import_lines: list[str], name: str, init_args: dict):
+        self.obj, self.import_lines, self.name, self.init_args = obj, import_lines, name, init_args
+        self.__qualname__ = name
+
+    def __call__(self):
+        return self.obj(**self.init_args)
+
+    def reproduce(self) -> tuple[list[str], str]:
+        arguments = f"**{self.init_args!r}" if self.init_args else ""
+        return list(self.import_lines), f"{self.name}({arguments})"
+
+
+def _import_file(path: Path):
+    if not path.is_file():
+        raise CheckInputError(f"no such file: {path}")
+    directory = str(path.resolve().parent)
+    if directory not in sys.path:  # its sibling modules import, and its classes pickle
+        sys.path.insert(0, directory)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module, [f"import sys; sys.path.insert(0, {directory!r})"], path.stem
+
+
+def load_spec(spec: str, init_args: dict | None = None, *, what: str = "SPEC") -> SpecFactory:
+    """``package.module:Name`` or ``path/to/file.py:Name`` as a factory; CheckInputError if not."""
+    location, _, name = spec.rpartition(":")
+    if not location or not name.isidentifier():
+        raise CheckInputError(f"{what} {spec!r} must look like package.module:Name or "
+                              "path/to/file.py:Name")
+    if os.getcwd() not in sys.path:  # like `python -m`, a module of the current project imports
+        sys.path.insert(0, os.getcwd())
+    try:
+        if location.endswith(".py") or os.sep in location:
+            module, lines, module_name = _import_file(Path(location))
+        else:
+            module, lines, module_name = importlib.import_module(location), [], location
+    except CheckInputError:
+        raise
+    except BaseException as error:  # a user's module may fail to import in any way
+        raise CheckInputError(f"{what} {spec!r} does not import: {type(error).__name__}: "
+                              f"{error}") from None
+    obj = getattr(module, name, None)
+    if obj is None:
+        raise CheckInputError(f"{what} {spec!r}: {module_name} has no {name!r}")
+    if not callable(obj):
+        raise CheckInputError(f"{what} {spec!r}: {name} is a {type(obj).__name__}, not a "
+                              "class or a factory")
+    return SpecFactory(obj, [*lines, f"from {module_name} import {name}"], name,
+                       dict(init_args or {}))
+
+
+def _init_args(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CheckInputError(f"--init-args is not valid JSON ({error.msg}): pass an object "
+                              """such as '{"lr": 0.01}'""") from None
+    if not isinstance(value, dict):
+        raise CheckInputError("--init-args must be a JSON object such as '{\"lr\": 0.01}'")
+    return value
+
+
+def _validate(args) -> None:
+    if args.ddp < 0 or args.ddp == 1:
+        raise CheckInputError(f"--ddp {args.ddp}: use 0 (no DDP checks) or 2 and more processes")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise CheckInputError("--device cuda: torch sees no CUDA device on this machine; "
+                                  "run without --device cuda")
+
+
+def _check_inputs(args):
+    from . import by_id, run_check
+
+    args.init_args = _init_args(args.init_args_json)
+    args.factory = load_spec(args.spec, args.init_args)
+    args.datamodule_factory = (load_spec(args.datamodule, what="--datamodule")
+                               if args.datamodule else None)
+    _validate(args)
+    data = run_check(by_id("MOD-002"), args.factory, datamodule=args.datamodule_factory,
+                     target=args.target)
+    if data.status == "failed":
+        raise CheckInputError(f"no training data: {data.message}")
+
+
+def run(args) -> int:
+    """The ``check`` command; returns the exit code."""
+    from . import check_module
+
+    started = time.perf_counter()
+    try:
+        _check_inputs(args)
+        results = check_module(args.factory, datamodule=args.datamodule_factory,
+                               target=args.target, ddp=args.ddp, device=args.device,
+                               on_fail=None)
+    except CheckInputError as error:
+        print(f"lightning-conformance: error: {error}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - started
+    scripts = _write_scripts(results, args.report_dir) if args.report_dir else {}
+    for line in summary_lines(args.spec, results, scripts, elapsed):
+        print(line)
+    if args.json:
+        _write(args.json, json.dumps([r.as_dict() for r in results], indent=2) + "\n")
+    if args.junit:
+        _write(args.junit, junit_xml(args.spec, results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def _write_scripts(results, directory: Path) -> dict[str, Path]:
+    scripts = {}
+    for result in results:
+        if result.status == "failed" and result.reproduction:
+            path = directory / f"reproduce_{result.clause.replace('-', '_')}.py"
+            _write(path, result.reproduction)
+            scripts[result.clause] = path
+    return scripts

@@ -1,0 +1,81 @@
+"""`lightning-conformance check`: exit codes, one-line input errors, the report files."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conformance.cli import main
+
+BROKEN = "tests.fixtures.broken_modules"
+SPECS = "tests.fixtures.check_specs"
+
+
+def _check(capsys, *args):
+    code = main(["check", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_conforming_module_exits_0_with_a_line_per_check(capsys):
+    code, out, err = _check(capsys, f"{SPECS}:make_good")
+
+    assert 0 == code, out + err
+    assert "MOD-001  passed   The module defines training_step." in out
+    assert out.strip().splitlines()[-1].startswith("29 checks: ")
+
+
+def test_a_module_with_its_datamodule_exits_0(capsys):
+    code, out, err = _check(capsys, f"{SPECS}:NeedsDataModule", "--datamodule",
+                            f"{SPECS}:DataModule", "--init-args", '{"hidden": 4}')
+
+    assert 0 == code, out + err
+
+
+def test_a_failing_check_exits_1_and_writes_the_reports(capsys, tmp_path):
+    code, out, err = _check(capsys, f"{BROKEN}:UnusedLayer", "--report-dir", str(tmp_path),
+                            "--json", str(tmp_path / "r.json"), "--junit",
+                            str(tmp_path / "r.xml"))
+    results = json.loads((tmp_path / "r.json").read_text())
+    suite = ET.parse(tmp_path / "r.xml").getroot()
+
+    assert 1 == code, out + err
+    assert "MOD-015  FAILED" in out and "head.weight, head.bias never received" in out
+    assert {"MOD-015"} == {r["clause"] for r in results if r["status"] == "failed"}
+    assert {"clause", "status", "message", "reproduction", "sentence"} == set(results[0])
+    assert 29 == len(suite.findall("testcase")) == int(suite.get("tests"))
+    assert 1 == len(suite.findall("testcase/failure")) == int(suite.get("failures"))
+    assert len(suite.findall("testcase/skipped")) == int(suite.get("skipped")) >= 1
+    script = tmp_path / "reproduce_MOD_015.py"
+    assert f"reproduce: python {script}" in out
+    compile(script.read_text(), str(script), "exec")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["no_colon_here"], "must look like package.module:Name"),
+    (["no_such_package.models:Model"], "does not import: ModuleNotFoundError"),
+    (["missing/file.py:Model"], "no such file"),
+    ([f"{BROKEN}:NoSuchName"], "has no 'NoSuchName'"),
+    (["collections:OrderedDict"], "is not a LightningModule"),
+    ([f"{BROKEN}:NoTrainData"], "no training data"),
+    ([f"{SPECS}:NeedsDataModule"], "no training data"),
+    ([f"{BROKEN}:Good", "--init-args", "{lr: 1}"], "--init-args is not valid JSON"),
+    ([f"{BROKEN}:Good", "--init-args", "[1]"], "must be a JSON object"),
+    ([f"{BROKEN}:Good", "--init-args", '{"nope": 1}'], "unexpected keyword argument 'nope'"),
+    ([f"{BROKEN}:Good", "--ddp", "1"], "--ddp 1"),
+    ([f"{BROKEN}:Good", "--target", "pytorch_lightning"], "does not derive from"),
+])
+def test_input_that_cannot_be_checked_exits_2_with_one_line(capsys, args, message):
+    code, out, err = _check(capsys, *args)
+
+    assert 2 == code
+    assert "" == out
+    assert 1 == len(err.strip().splitlines()), err
+    assert message in err
+    assert err.startswith("lightning-conformance: error: ")
+
+
+def test_a_file_spec_is_imported_by_path(capsys):
+    code, out, err = _check(capsys, "tests/fixtures/check_specs.py:make_good")
+
+    assert 0 == code, out + err
