@@ -47,4 +47,5 @@ def gpu(session):
 def lint(session):
     """Lint with ruff."""
     session.install("ruff")
-    session.run("ruff", "check", "conformance", "reference", "adapters", "tests", "noxfile.py")
+    session.run("ruff", "check", "conformance", "reference", "adapters", "tests", "examples",
+                "noxfile.py")

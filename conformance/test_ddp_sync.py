@@ -80,12 +80,12 @@ def test_all_gather_collection(target):
 def test_gradients_averaged(target):
     records = phase(target, "two_devices", "fit")
     local = values(records, "local_grads")
-    expected = [[(a + b) / 2 for a, b in zip(first, second)]
-                for first, second in zip(*local)]
+    expected = [[(a + b) / 2 for a, b in zip(first, second, strict=True)]
+                for first, second in zip(*local, strict=True)]
 
     for rank, grads in enumerate(values(records, "grads")):
         assert len(grads) == len(expected)
-        for step, (got, want) in enumerate(zip(grads, expected)):
+        for step, (got, want) in enumerate(zip(grads, expected, strict=True)):
             assert got == pytest.approx(want, rel=1e-5, abs=1e-5), f"rank {rank}, step {step}"
 
 

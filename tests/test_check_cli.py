@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from conformance import CHECKS
 from conformance.cli import main
 
 BROKEN = "tests.fixtures.broken_modules"
@@ -22,7 +23,7 @@ def test_a_conforming_module_exits_0_with_a_line_per_check(capsys):
 
     assert 0 == code, out + err
     assert "MOD-001  passed   The module defines training_step." in out
-    assert out.strip().splitlines()[-1].startswith("29 checks: ")
+    assert out.strip().splitlines()[-1].startswith(f"{len(CHECKS)} checks: ")
 
 
 def test_a_module_with_its_datamodule_exits_0(capsys):
@@ -43,7 +44,7 @@ def test_a_failing_check_exits_1_and_writes_the_reports(capsys, tmp_path):
     assert "MOD-015  FAILED" in out and "head.weight, head.bias never received" in out
     assert {"MOD-015"} == {r["clause"] for r in results if r["status"] == "failed"}
     assert {"clause", "status", "message", "reproduction", "sentence"} == set(results[0])
-    assert 29 == len(suite.findall("testcase")) == int(suite.get("tests"))
+    assert len(CHECKS) == len(suite.findall("testcase")) == int(suite.get("tests"))
     assert 1 == len(suite.findall("testcase/failure")) == int(suite.get("failures"))
     assert len(suite.findall("testcase/skipped")) == int(suite.get("skipped")) >= 1
     script = tmp_path / "reproduce_MOD_015.py"

@@ -41,7 +41,12 @@ def _import_file(path: Path):
     directory = str(path.resolve().parent)
     if directory not in sys.path:  # its sibling modules import, and its classes pickle
         sys.path.insert(0, directory)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    known = sys.modules.get(path.stem)
+    if known is not None and getattr(known, "__file__", None) == str(path.resolve()):
+        # SPEC and --datamodule in one file: import it once, so its classes stay the same
+        # objects (pickling for DDP looks them up by name)
+        return known, [f"import sys; sys.path.insert(0, {directory!r})"], path.stem
+    spec = importlib.util.spec_from_file_location(path.stem, path.resolve())
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
     spec.loader.exec_module(module)
