@@ -207,7 +207,9 @@ class DDPStrategy(Strategy):
             return tensor
         tensor = tensor.contiguous()
         if sync_grads:  # the autograd-aware collective lets gradients flow back to each rank
-            gathered = torch.distributed.nn.functional.all_gather(tensor, group or dist.group.WORLD)
+            from torch.distributed.nn.functional import all_gather as all_gather_with_grads
+
+            gathered = all_gather_with_grads(tensor, group or dist.group.WORLD)
         else:
             gathered = [torch.zeros_like(tensor) for _ in range(dist.get_world_size(group))]
             dist.all_gather(gathered, tensor, group=group)

@@ -41,7 +41,8 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
     """Runs a LightningModule on one device (CPU or cuda:0), calling hooks where Lightning 2.6 does.
 
     The arguments are Lightning's, with its defaults; values the reference cannot honour raise
-    ``UnsupportedByReference`` (see ``settings.py`` and ``KNOWN_GAPS.txt``).
+    ``UnsupportedByReference`` (see ``settings.py`` and ``KNOWN_GAPS.txt``). With
+    ``strategy="ddp"`` it runs on ranks launched by torchrun, one per device (``distributed.py``).
     """
 
     # Lightning 2.6's arguments, in its order, with its defaults (kept compact on purpose)

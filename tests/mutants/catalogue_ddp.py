@@ -141,8 +141,8 @@ MUTANTS = [
        "        _write(dump_checkpoint(trainer, weights_only), filepath)"),
     _m("ddp-best-path-on-rank-zero-only", "DDP-029",
        "model_checkpoint.py",
-       "        self.best_model_path = best(self.best_k_models, key=self.best_k_models.get)",
-       "        self.best_model_path = best(self.best_k_models, key=self.best_k_models.get)\n"
+       "        self.best_model_score = self.best_k_models[self.best_model_path]",
+       "        self.best_model_score = self.best_k_models[self.best_model_path]\n"
        '        self.best_model_path = self.best_model_path if trainer.is_global_zero else ""'),
     _m("ddp-loggers-on-rank-zero-only", "DDP-030",
        "logger_connector.py",
