@@ -98,6 +98,8 @@ class Recorder:
         for name in hooks:
             method = getattr(obj, name, None)
             if isinstance(method, MethodType) and method.__self__ is obj:
+                # a second run on the same object: record the original, not the last wrapper
+                method = getattr(method.__func__, "_lc_original", method)
                 setattr(obj, name, MethodType(self._recorded(owner, name, method), obj))
 
     def _recorded(self, owner: str, name: str, method: MethodType):
@@ -114,6 +116,7 @@ class Recorder:
             finally:
                 recorder._depth -= 1
 
+        recorded._lc_original = method
         recorded.__wrapped__ = method.__func__
         recorded.__signature__ = inspect.signature(method.__func__)
         recorded.__name__ = name

@@ -43,7 +43,7 @@ _NAMES = ("transformer-engine", "transformer-engine-float16", "16-true", "16-mix
 _ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
 _SUPPORTED = (*_NAMES, 64, 32, 16, *_ALIASES)
 _ACCELERATORS = ("cpu", "cuda", "mps", "tpu")  # the names Lightning registers
-# the hooks a precision plugin wraps: the steps (Lightning's strategy.*_step) and configure_model
+# the hooks that run in the plugin's step context (Lightning: strategy.training_step and co.)
 _STEP_HOOKS = frozenset({"training_step", "validation_step", "test_step", "predict_step"})
 
 

@@ -45,7 +45,10 @@ def test_port_is_free_after_the_launch(tmp_path):
     run = _run("environment", tmp_path, timeout=60)
 
     with socket.socket() as probe:
+        # TIME_WAIT connections may remain (kernel state); a listener left behind would not
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", run.port))
+        probe.listen()
 
 
 def test_crashed_rank_is_named_with_its_traceback(tmp_path):

@@ -42,6 +42,18 @@ def test_wrapped_hook_keeps_identity_for_override_checks():
     assert ["value"] == list(inspect.signature(obj.hook).parameters)
 
 
+def test_a_second_recorder_replaces_the_first_instead_of_wrapping_it():
+    obj = Child()
+    first, second = Recorder(), Recorder()
+    first.watch(obj, "Module", ["outer", "hook"])
+    second.watch(obj, "Module", ["outer", "hook"])
+
+    assert 3 == obj.outer()
+    assert [] == first.trace.events
+    assert ["Module.outer", "Module.hook"] == second.trace.names()
+    assert obj.hook.__wrapped__.__code__ is Base.hook.__code__
+
+
 def test_missing_and_non_method_hooks_are_skipped():
     obj = Child()
     obj.attribute = 5
