@@ -19,6 +19,7 @@ __all__ = [
     "CAPABILITIES",
     "Deviation",
     "ENTRY_POINT_GROUP",
+    "LOADED",
     "PL_NAMES",
     "Run",
     "Target",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "lightning_conformance.targets"
+
+# spec -> every target this process has loaded (a DDP rank looks classes up among them)
+LOADED: dict = {}
 
 # name -> (factory spec, module whose presence means the target is installed)
 BUILTIN_TARGETS = {
@@ -74,6 +78,7 @@ def load_target(spec: str) -> Target:
                           f"missing {', '.join(missing)} (see adapters/base.py)")
     if not hasattr(target, "spec"):  # how other processes (DDP ranks) load the same target
         target.spec = spec
+    LOADED[spec] = target
     absent = [name for name in PL_NAMES if not hasattr(target.pl, name)]
     if absent:
         raise TargetError(f"target {spec!r}: its pl namespace lacks {', '.join(absent)}")

@@ -11,7 +11,7 @@ __all__ = ["CAPABILITIES", "PL_NAMES", "Run", "Target"]
 
 # What a clause may require with @requires(...). A target lists those it implements.
 CAPABILITIES = frozenset(
-    {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp", "ddp_spawn",
+    {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp", "ddp_fork",
      "cuda", "devices"}
 )
 

@@ -19,7 +19,7 @@ class LightningTarget:
     # "cuda" is added per machine: only where torch sees a CUDA device.
     base_capabilities = frozenset(
         {"hooks", "logging", "optimizers", "checkpoint", "manual_optimization", "ddp",
-         "ddp_spawn", "devices"}
+         "ddp_fork", "devices"}
     )
 
     def __init__(self, name: str, distribution: str, namespace: str):

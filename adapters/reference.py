@@ -23,7 +23,7 @@ class ReferenceTarget:
 
     capabilities = frozenset(
         {"hooks", "logging", "manual_optimization", "optimizers", "checkpoint", "devices",
-         "ddp"}
+         "ddp", "ddp_fork"}
     )
     contract = REFERENCE_CONTRACT
 

@@ -141,14 +141,19 @@ def _context(target, manual: bool, ddp: int, device: str):
 
 def __getattr__(name: str):
     # A process that unpickles a module (a DDP rank) rebuilds the published class by its name.
-    from adapters import TargetError, installed_targets, load_target
+    # The rank has loaded its target already (a mutant too): look there first.
+    from adapters import LOADED, TargetError, installed_targets, load_target
 
-    for kind in ("GoodModule", "GoodManualModule"):
-        for target in installed_targets():
+    def namespaces():
+        yield from (target.pl for target in list(LOADED.values()))
+        for spec in installed_targets():
             try:
-                pl = load_target(target).pl
+                yield load_target(spec).pl
             except TargetError:
                 continue
+
+    for pl in namespaces():
+        for kind in ("GoodModule", "GoodManualModule"):
             if _name(kind, pl) == name:
                 return good_module_class(pl, manual=kind == "GoodManualModule")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

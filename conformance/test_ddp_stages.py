@@ -35,7 +35,7 @@ def test_validate_warns(target):
 
 @clause("DDP-033", "After a ddp_fork fit the launching process holds rank 0's weights and callback_metrics.",
         source="lightning/pytorch/strategies/launchers/multiprocessing.py::_MultiProcessingLauncher._recover_results_in_main_process")
-@requires("ddp", "ddp_spawn")
+@requires("ddp", "ddp_fork")
 def test_fork_results_from_rank_zero(target):
     (record,) = phase(target, "forked", "fit")
     main, (rank_zero, rank_one) = record["main"], record["ranks"]
@@ -48,7 +48,7 @@ def test_fork_results_from_rank_zero(target):
 
 @clause("DDP-034", "After a ddp_fork fit the launching process's global_step is still 0.",
         source="lightning/pytorch/strategies/launchers/multiprocessing.py (loop progress is not sent back)")
-@requires("ddp", "ddp_spawn")
+@requires("ddp", "ddp_fork")
 def test_fork_progress_not_transferred(target):
     (record,) = phase(target, "forked", "fit")
 

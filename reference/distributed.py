@@ -41,9 +41,13 @@ def parallel_strategy(strategy, devices, num_nodes):
         raise unsupported(f"`Trainer(num_nodes={num_nodes!r})`", "it takes a positive node count")
     if strategy == "auto" and devices * num_nodes == 1:
         return None
+    if strategy == "ddp_fork":
+        from .launcher import ForkDDPStrategy  # it builds on DDPStrategy
+
+        return ForkDDPStrategy(devices, num_nodes)
     if strategy == "auto" or strategy in _DDP_NAMES:
         return DDPStrategy(devices, num_nodes, _DDP_NAMES.get(strategy, False))
-    raise unsupported(f"`Trainer(strategy={strategy!r})`", "its only strategy is 'ddp'")
+    raise unsupported(f"`Trainer(strategy={strategy!r})`", "its strategies are 'ddp' and 'ddp_fork'")
 
 
 def _device_count(devices):

@@ -125,6 +125,9 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
         self._start("fit", "train")
         self.should_stop = False
         data = (train_dataloaders, val_dataloaders, datamodule)
+        launch = getattr(self.strategy, "launch", None)  # ddp_fork: fit runs on forked ranks
+        if launch is not None:
+            return launch(self, self._call_and_handle_interrupt, self._fit_impl, model, *data)
         self._call_and_handle_interrupt(self._fit_impl, model, *data)
 
     def _fit_impl(self, model, train_dataloaders, val_dataloaders, datamodule):

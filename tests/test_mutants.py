@@ -16,7 +16,7 @@ from conformance import load_registry
 from tests.conftest import ROOT
 from tests.mutants import MUTANTS, areas, attribute
 
-AREAS_WITH_MUTANTS = ("HOOK", "LOG", "MAN", "OPT", "CKPT", "DEV")
+AREAS_WITH_MUTANTS = ("HOOK", "LOG", "MAN", "OPT", "CKPT", "DEV", "DDP")
 _ONLY = {a.strip().upper() for a in os.environ.get("LCK_MUTANT_AREAS", "").split(",") if a.strip()}
 
 

@@ -154,4 +154,26 @@ MUTANTS = [
        "optimization.py",
        "if output is None and trainer.world_size > 1:",
        "if output is None and trainer.world_size > 2:"),
+    # ---- ddp_fork: what comes back to the launching process (launcher.py) ----
+    _m("ddp-fork-sends-rank-one-results", "DDP-033",
+       "launcher.py",
+       "        if rank == 0:  # as bytes",
+       "        if rank == 1:  # as bytes"),
+    # the launching process becomes rank 0 itself (as Lightning's "ddp" launcher does), so
+    # it keeps rank 0's loop progress
+    _m("ddp-fork-launcher-is-rank-zero", "DDP-034",
+       "launcher.py",
+       """        for process in ranks:
+            process.start()
+        received = _wait_for_rank_zero(results, ranks)
+        for process in ranks:
+            process.join()
+        failed = {rank: p.exitcode for rank, p in enumerate(ranks) if p.exitcode != 0}""",
+       """        for process in ranks[1:]:
+            process.start()
+        self._run_rank(0, trainer, results, function, args)
+        received = results.get()
+        for process in ranks[1:]:
+            process.join()
+        failed = {rank: p.exitcode for rank, p in enumerate(ranks[1:], 1) if p.exitcode != 0}"""),
 ]
