@@ -47,7 +47,8 @@ def parallel_strategy(strategy, devices, num_nodes):
         return ForkDDPStrategy(devices, num_nodes)
     if strategy == "auto" or strategy in _DDP_NAMES:
         return DDPStrategy(devices, num_nodes, _DDP_NAMES.get(strategy, False))
-    raise unsupported(f"`Trainer(strategy={strategy!r})`", "its strategies are 'ddp' and 'ddp_fork'")
+    raise unsupported(f"`Trainer(strategy={strategy!r})`",
+                      "its strategies are 'ddp' and 'ddp_fork'")
 
 
 def _device_count(devices):

@@ -30,7 +30,7 @@ _POLL_SECONDS = 0.2
 class ForkDDPStrategy(DDPStrategy):
     """DDP whose ranks the Trainer forks itself; until then it is the launching process."""
 
-    def __init__(self, devices, num_nodes, find_unused_parameters=False):  # noqa: B027
+    def __init__(self, devices, num_nodes, find_unused_parameters=False):
         if num_nodes != 1:
             raise unsupported(f"`Trainer(strategy='ddp_fork', num_nodes={num_nodes})`",
                               "forked ranks live on one node")
@@ -46,8 +46,9 @@ class ForkDDPStrategy(DDPStrategy):
         os.environ.setdefault("MASTER_PORT", str(_free_port()))
         context = torch.multiprocessing.get_context("fork")
         results = context.Queue()
-        ranks = [context.Process(target=self._run_rank, args=(rank, trainer, results, function,
-                                                              args)) for rank in range(self.world_size)]  # fmt: skip
+        ranks = [context.Process(target=self._run_rank,
+                                 args=(rank, trainer, results, function, args))
+                 for rank in range(self.world_size)]
         for process in ranks:
             process.start()
         received = _wait_for_rank_zero(results, ranks)
