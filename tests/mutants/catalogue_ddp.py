@@ -102,7 +102,7 @@ MUTANTS = [
        "results.py",
        "            self._sync(self.step_value, self.meta.reduction)  # in place\n",
        ""),
-    _m("ddp-every-value-synced", "DDP-021 DDP-022",
+    _m("ddp-every-value-synced", "DDP-021 DDP-022 DDP-033",
        "module_logging.py",
        "sync_dist=sync_dist and strategy.is_distributed,",
        "sync_dist=strategy.is_distributed,"),
