@@ -187,8 +187,8 @@ class _Writes:
                 bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
             if writing:
                 self._note(path)
-        elif event in ("os.rename", "os.replace") and len(args) > 1:
-            self._note(args[1])
+        elif event in ("os.rename", "os.replace", "os.symlink") and len(args) > 1:
+            self._note(args[1])  # Lightning 2.1 links last.ckpt to the top-k file
 
     def _note(self, path):
         path = os.path.realpath(os.fsdecode(path))

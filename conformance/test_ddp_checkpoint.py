@@ -22,8 +22,12 @@ def test_rank_zero_writes(target):
         source="lightning/pytorch/trainer/trainer.py::Trainer.save_checkpoint (dump on all ranks)")
 @requires("ddp")
 def test_every_rank_dumps(target):
-    # 2 epochs x (top-k + last) + trainer.save_checkpoint
-    assert values(phase(target, "two_devices", "fit"), "saves") == [5, 5]
+    saves = values(phase(target, "two_devices", "fit"), "saves")
+
+    # 2 epochs x (top-k + last) + trainer.save_checkpoint; Lightning 2.1 links last.ckpt to
+    # the top-k file instead of dumping it (2 top-k + 1)
+    assert saves[0] in (3, 5)
+    assert saves[1] == saves[0]
 
 
 @clause("DDP-029", "ModelCheckpoint's best path, best score and last path are the same on every rank.",
