@@ -20,6 +20,8 @@ PROG = "lightning-conformance"
 RUN_DESC = "Run every clause against every installed target (or the ones named)."
 CLAUSES_DESC = "Print the clause registry."
 TARGETS_DESC = "List the targets this environment can check, with their versions."
+DIFF_DESC = ("List every clause whose expectation differs between two Lightning versions' "
+             "contracts, with both expectations in words (from the registry; nothing runs).")
 CHECK_DESC = "Check your own LightningModule against the contract, clause by clause (MOD)."
 SPEC_DESC = ("package.module:Name or path/to/file.py:Name; Name is a LightningModule class "
              "or a zero-argument factory returning one")
@@ -62,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
 
     targets = commands.add_parser("targets", help=TARGETS_DESC, description=TARGETS_DESC)
     targets.set_defaults(handler=_targets)
+
+    diff = commands.add_parser("diff", help=DIFF_DESC, description=DIFF_DESC)
+    diff.add_argument("old", help="the Lightning version you are on, e.g. 2.0")
+    diff.add_argument("new", help="the Lightning version you move to, e.g. 2.6")
+    diff.add_argument("--json", action="store_true", help="print JSON")
+    diff.set_defaults(handler=_diff)
     _check_parser(commands)
     return parser
 
@@ -181,6 +189,25 @@ def _clauses(args) -> int:
         print(_render.clauses_markdown(clauses), end="")
     else:
         print(_render.clauses_text(clauses))
+    return 0
+
+
+def _diff(args) -> int:
+    from . import load_registry
+    from ._contract import parse_version
+    from ._diff import differences, render
+
+    try:
+        old = parse_version(args.old, where="OLD")
+        new = parse_version(args.new, where="NEW")
+    except ValueError as error:
+        raise UsageError(f"{error}: give versions such as 2.0 or 2.6.6") from None
+    found = differences(load_registry(), old, new)
+    if args.json:
+        print(json.dumps({"old": str(old), "new": str(new),
+                          "differences": [d.as_dict() for d in found]}, indent=2))
+    else:
+        print("\n".join(render(found, old, new)))
     return 0
 
 
