@@ -3,7 +3,10 @@
 The harness (``conformance._distributed``) starts this once per rank with torchrun's
 environment. It loads the target, runs the scenario function (``module:function``) with a
 ``RankContext``, and writes ``DIR/rank<N>.json``. The process group is destroyed before
-exit: without it gloo ranks sometimes abort at shutdown (notes/environment.md).
+exit: without it gloo ranks sometimes abort at shutdown (notes/environment.md). Even with
+it, a rank was seen once in CI dying of SIGABRT ("terminate called without an active
+exception", no Python frame) after its scenario had finished, so once the record is on disk
+the rank leaves with ``os._exit`` and skips the interpreter's teardown, where that abort lives.
 """
 
 from __future__ import annotations
@@ -89,5 +92,12 @@ def main(argv=None) -> int:
     return 0
 
 
+def _exit_now(code: int) -> None:
+    """Flush and leave without interpreter teardown (see the module docstring)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())
