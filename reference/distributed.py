@@ -110,20 +110,17 @@ class DDPStrategy(Strategy):
     is_distributed = True
 
     def __init__(self, devices, num_nodes, find_unused_parameters=False):
-        if "LOCAL_RANK" not in os.environ:
-            raise unsupported(
-                f"`Trainer(devices={devices}, num_nodes={num_nodes})` without launched ranks",
-                "it does not re-launch scripts: start one process per device with torchrun (or the"
-                " kit's harness, conformance._distributed)",
-            )
+        local_rank, node_rank, global_rank, world_size = _launched_ranks(devices, num_nodes)
+        self._place(devices, num_nodes, find_unused_parameters,
+                    local_rank, node_rank, global_rank, world_size)  # fmt: skip
+
+    def _place(self, devices, num_nodes, find_unused_parameters,
+               local_rank, node_rank, global_rank, world_size):  # fmt: skip
+        """Where this process stands in the job (subclasses that launch pass rank 0's place)."""
         self.num_processes, self.num_nodes = devices, num_nodes
         self.find_unused_parameters = find_unused_parameters
-        self.local_rank = int(os.environ["LOCAL_RANK"])
-        self.node_rank = int(os.environ.get("GROUP_RANK", os.environ.get("NODE_RANK", 0)))
-        computed = self.node_rank * devices + self.local_rank  # Lightning's rule without RANK
-        self.global_rank = int(os.environ.get("RANK", computed))
-        self.world_size = int(os.environ.get("WORLD_SIZE", devices * num_nodes))
-        _check_launch(devices, num_nodes, self.world_size)
+        self.local_rank, self.node_rank, self.global_rank = local_rank, node_rank, global_rank
+        self.world_size = world_size
         self._device_type = "cpu"
         rank_zero_only.rank = self.global_rank  # rank_zero_only/rank_zero_warn follow it
 
@@ -219,6 +216,23 @@ class DDPStrategy(Strategy):
             gathered = [torch.zeros_like(tensor) for _ in range(dist.get_world_size(group))]
             dist.all_gather(gathered, tensor, group=group)
         return torch.stack(list(gathered))
+
+
+def _launched_ranks(devices, num_nodes):
+    """(local rank, node rank, global rank, world size) from the launcher's environment."""
+    if "LOCAL_RANK" not in os.environ:
+        raise unsupported(
+            f"`Trainer(devices={devices}, num_nodes={num_nodes})` without launched ranks",
+            "it does not re-launch scripts: start one process per device with torchrun (or the"
+            " kit's harness, conformance._distributed)",
+        )
+    local_rank = int(os.environ["LOCAL_RANK"])
+    node_rank = int(os.environ.get("GROUP_RANK", os.environ.get("NODE_RANK", 0)))
+    computed = node_rank * devices + local_rank  # Lightning's rule without RANK
+    global_rank = int(os.environ.get("RANK", computed))
+    world_size = int(os.environ.get("WORLD_SIZE", devices * num_nodes))
+    _check_launch(devices, num_nodes, world_size)
+    return local_rank, node_rank, global_rank, world_size
 
 
 def _check_launch(devices, num_nodes, world_size):

@@ -34,11 +34,8 @@ class ForkDDPStrategy(DDPStrategy):
         if num_nodes != 1:
             raise unsupported(f"`Trainer(strategy='ddp_fork', num_nodes={num_nodes})`",
                               "forked ranks live on one node")
-        self.num_processes, self.num_nodes = devices, 1
-        self.find_unused_parameters = find_unused_parameters
-        self.local_rank = self.global_rank = self.node_rank = 0
-        self.world_size = devices
-        self._device_type = "cpu"
+        # until the fork, this process stands where rank 0 will
+        self._place(devices, 1, find_unused_parameters, 0, 0, 0, devices)
 
     def launch(self, trainer, function, *args):
         """Run ``function(*args)`` on every forked rank; take rank 0's results back."""
