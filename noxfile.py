@@ -1,45 +1,131 @@
 """nox sessions for lightning-conformance. ``nox --list`` shows them.
 
-torch is pinned to the CPU build this project is developed on; set LCK_TORCH to change it.
+torch is installed once per checkout, into a base environment under .nox/; every session's
+environment sees it through a .pth file and installs only its own Lightning, so the nine
+releases of conformance/versions.py share one torch. LCK_TORCH is the pip requirement of
+that torch, pip options allowed (default: the CPU build the kit is developed on,
+``torch==2.13.0``; e.g. ``LCK_TORCH="torch==2.13.0 --index-url URL"``).
 """
 
+import importlib.util
+import json
 import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 
 import nox
 
+ROOT = Path(__file__).resolve().parent
 TORCH = os.environ.get("LCK_TORCH", "torch==2.13.0")
-TARGETS = ("reference", "lightning", "pytorch_lightning")
+# The base environment, shared by every session: torch, the kit's light dependencies and
+# the heavy ones every Lightning release pulls in (a release that needs other versions of
+# them installs its own, which shadow the base's).
+BASE = ROOT / ".nox" / "_torch_base"
+BASE_REQUIREMENTS = ["pytest>=7.4", "packaging>=23", "numpy", "torchmetrics", "aiohttp",
+                     "pyyaml", "tqdm"]
+MATRIX_DIR = ROOT / "matrix-report"
+LOG_DIR = MATRIX_DIR / "logs"  # beside, not inside, the report folder each session empties
+# versions running at once in `matrix`, and the limit for one version (install and run)
+MATRIX_JOBS = int(os.environ.get("LCK_MATRIX_JOBS", "2"))
+MATRIX_TIMEOUT = float(os.environ.get("LCK_MATRIX_TIMEOUT", "1200"))
+PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
 
-nox.options.sessions = ["tests", "conformance"]
+nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
+
+
+def _load_versions():
+    """conformance/versions.py, loaded by path: importing the package would need pytest."""
+    spec = importlib.util.spec_from_file_location("lck_versions",
+                                                  ROOT / "conformance" / "versions.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+VERSIONS = _load_versions()
+MATRIX, LATEST = VERSIONS.MATRIX, VERSIONS.LATEST
+# every target at the latest version (lightning and pytorch_lightning 2.6.6), for the kit's tests
+LATEST_REQUIREMENTS = [requirement for release in MATRIX if release.version == LATEST.version
+                       for requirement in release.requirements]
 
 
 @nox.session
 def tests(session):
-    """Run the kit's own tests (tests/)."""
-    session.install(TORCH, "-e", ".[dev]")
+    """Run the kit's own tests (tests/) on the latest Lightning."""
+    _install(session, *LATEST_REQUIREMENTS, "-e", ".[dev]")
     session.run("python", "-m", "pytest", *session.posargs)
 
 
 @nox.session
-@nox.parametrize("target", TARGETS)
-def conformance(session, target):
-    """Run every clause against one target and write its JSON report."""
-    session.install(TORCH, "-e", ".")
-    session.run("lightning-conformance", "run", "--target", target,
-                "--report-dir", "conformance-report", *session.posargs)
+@nox.parametrize("release", [nox.param(release, id=release.id) for release in MATRIX])
+def conformance(session, release):
+    """Run every clause on one Lightning release, against that release's own contract."""
+    _install_release(session, release)
+    report_dir = MATRIX_DIR / release.id
+    shutil.rmtree(report_dir, ignore_errors=True)  # a stale report must not pass for this run
+    session.run("lightning-conformance", "run", "--target", release.target,
+                "--report-dir", str(report_dir), *session.posargs)
+
+
+@nox.session
+def matrix(session):
+    """Run `conformance` for every release (LCK_MATRIX_JOBS at once) and render the reports."""
+    _link_torch_base(session)  # built once here, before versions share it in parallel
+    session.install("--no-deps", "-e", ".")
+    shutil.rmtree(MATRIX_DIR, ignore_errors=True)  # no report of an earlier run may count
+    started = time.perf_counter()
+    failed = _run_matrix(session.posargs)
+    session.log(f"matrix: {len(MATRIX)} versions in {time.perf_counter() - started:.0f} s")
+    markdown = MATRIX_DIR / "matrix.md"
+    session.run("lightning-conformance", "report", str(MATRIX_DIR), "--markdown", str(markdown),
+                "--html", str(MATRIX_DIR / "matrix.html"),
+                "--junit", str(MATRIX_DIR / "junit.xml"))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and markdown.exists():
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(markdown.read_text(encoding="utf-8") + "\n")
+    if failed:
+        session.error(f"{len(failed)} version(s) fail their own contract: {', '.join(failed)} "
+                      f"(logs: {LOG_DIR}/<id>.log)")
+
+
+@nox.session
+def check(session):
+    """Check your LightningModule: nox -s check -- package.module:Model [check options]."""
+    if not session.posargs:
+        session.error("name the module to check: nox -s check -- package.module:Model")
+    _install_release(session, LATEST)
+    session.run("lightning-conformance", "check", *session.posargs)
+
+
+@nox.session
+def examples(session):
+    """Train each example of examples/ for a few batches and run every check on it."""
+    _install_release(session, LATEST)
+    session.run("python", "-m", "pytest", "tests/test_examples.py", "-q", "-p", "no:cacheprovider",
+                *session.posargs)
 
 
 @nox.session
 def gpu(session):
-    """Run the DEV and DDP areas on every target: meant for a machine with CUDA.
+    """Run the DEV and DDP areas on the latest Lightning: meant for a machine with CUDA.
 
     On a CPU-only machine every CUDA clause skips with its reason (LCK_TORCH picks the torch
-    build to install).
+    build of the base environment).
     """
-    session.install(TORCH, "-e", ".")
-    targets = [argument for target in TARGETS for argument in ("--target", target)]
-    session.run("lightning-conformance", "run", *targets, "--area", "DEV", "--area", "DDP",
+    _install(session, *LATEST_REQUIREMENTS)
+    session.install("--no-deps", "-e", ".")
+    targets = ["reference", *(r.target for r in MATRIX if r.version == LATEST.version)]
+    arguments = [argument for target in targets for argument in ("--target", target)]
+    session.run("lightning-conformance", "run", *arguments, "--area", "DEV", "--area", "DDP",
                 "--report-dir", "gpu-report", *session.posargs)
 
 
@@ -49,3 +135,112 @@ def lint(session):
     session.install("ruff")
     session.run("ruff", "check", "conformance", "reference", "adapters", "tests", "examples",
                 "noxfile.py")
+
+
+# The `coverage` session is appended below by the coverage configuration.
+
+
+def _install_release(session, release) -> None:
+    """Install exactly one Lightning release over the shared torch, then the kit beside it."""
+    _install(session, *release.requirements)
+    # The kit's own requirements name Lightning 2, which would replace a 1.9 under test.
+    session.install("--no-deps", "-e", ".")
+
+
+def _install(session, *arguments) -> None:
+    """pip install into the session's environment, over the base's torch and never another.
+
+    Pinning the base's exact torch makes pip fail loudly, rather than download a second
+    torch, if a Lightning release ever asks for a torch that the base does not satisfy.
+    """
+    torch_version = _link_torch_base(session)
+    session.install(f"torch=={torch_version}", *arguments)
+
+
+def _link_torch_base(session) -> str:
+    """Let the session's environment see the base's packages; return the base's torch version."""
+    base_site, torch_version = _torch_base(session)
+    # asked of the environment's python directly: session.run is skipped under --install-only
+    site = Path(subprocess.run([Path(session.bin) / "python", "-c", PURELIB], check=True,
+                               text=True, capture_output=True).stdout.strip())
+    if site.parent.name != Path(base_site).parent.name:  # lib/python3.X must match
+        session.error(f"{site} and the torch base {base_site} are for different Pythons: "
+                      f"remove {BASE} or run nox with the Python it was built with")
+    # The environment's own site-packages stays first on sys.path, so what a session installs
+    # (an older setuptools, its Lightning) shadows the base's copy.
+    (site / "_lck_torch_base.pth").write_text(base_site + "\n")
+    return torch_version
+
+
+def _torch_base(session) -> tuple[str, str]:
+    """The environment that holds torch, made on first use: (its site-packages, torch version)."""
+    stamp = BASE / "lck-torch-base.json"
+    wanted = [*shlex.split(TORCH), *BASE_REQUIREMENTS]
+    if stamp.exists():
+        recorded = json.loads(stamp.read_text())
+        if recorded["requirements"] == wanted:
+            return recorded["site_packages"], recorded["torch"]
+    session.log(f"building the torch base in {BASE}: {' '.join(wanted)}")
+    shutil.rmtree(BASE, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(BASE)], check=True)
+    python = str(BASE / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", *wanted], check=True)
+    query = PURELIB + "; import importlib.metadata as m; print(m.version('torch'))"
+    site, torch_version = subprocess.run([python, "-c", query], check=True, text=True,
+                                         capture_output=True).stdout.split()
+    # written last: an interrupted build leaves no stamp and is built again next time
+    stamp.write_text(json.dumps({"requirements": wanted, "site_packages": site,
+                                 "torch": torch_version}))
+    return site, torch_version
+
+
+def _run_matrix(posargs) -> list[str]:
+    """Run every release's `conformance` session in its own nox; return the ids that failed."""
+    failed, done = [], 0
+    with ThreadPoolExecutor(max_workers=max(1, MATRIX_JOBS)) as pool:
+        futures = {pool.submit(_run_release, release, posargs): release for release in MATRIX}
+        for future in as_completed(futures):
+            release, (code, seconds) = futures[future], future.result()
+            outcome, ok = _outcome(release, code)
+            done += 1
+            print(f"[{done}/{len(MATRIX)}] {release.target} {release.version}: {outcome} "
+                  f"({seconds:.0f} s)", flush=True)
+            if not ok:
+                failed.append(release.id)
+    return failed
+
+
+def _run_release(release, posargs) -> tuple[int, float]:
+    """One `nox -s conformance(<id>)`, its output in matrix-report/logs/<id>.log."""
+    log = LOG_DIR / f"{release.id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"),
+               "-s", f"conformance({release.id})", "--", *posargs]
+    started = time.perf_counter()
+    with open(log, "w", encoding="utf-8") as output:
+        # its own process group, so that a timeout ends pip or pytest and their children too
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            code = process.wait(timeout=MATRIX_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            code = process.wait()
+            output.write(f"\nlck matrix: killed after {MATRIX_TIMEOUT:.0f} s\n")
+    return code, time.perf_counter() - started
+
+
+def _outcome(release, code) -> tuple[str, bool]:
+    """(`320 passed, 0 failed, 8 skipped`, whether the release met its contract)."""
+    report = MATRIX_DIR / release.id / f"{release.target}.json"
+    if not report.exists():
+        return f"no report: exit {code}, see {LOG_DIR.relative_to(ROOT)}/{release.id}.log", False
+    data = json.loads(report.read_text())
+    counts = data["counts"]
+    parts = [f"{counts['passed']} passed", f"{counts['failed'] + counts['error']} failed",
+             f"{counts['skipped']} skipped"]
+    parts += [f"{counts[status]} {status}" for status in ("xfailed", "xpassed") if counts[status]]
+    ran = data["target_version"] == release.version  # not another release of the namespace
+    if not ran:
+        parts.append(f"but {release.target} {data['target_version']} ran")
+    return ", ".join(parts), code == 0 and ran

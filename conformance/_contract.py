@@ -183,11 +183,82 @@ CHANGES: dict[str, Change] = {
         Change(
             "optimizer_idx_removed",
             "2.0.0",
-            before="With several optimizers in automatic optimization, training_step and the "
-            "optimizer hooks receive optimizer_idx.",
-            after="No hook receives optimizer_idx; several optimizers need manual optimization.",
+            before="The optimizer hooks (optimizer_step, optimizer_zero_grad, "
+            "on_before_optimizer_step, configure_gradient_clipping, lr_scheduler_step) receive "
+            "optimizer_idx after their first argument, even with one optimizer or in manual "
+            "optimization; training_step takes it when several optimizers run automatically.",
+            after="No hook receives optimizer_idx.",
             evidence="Lightning 2.0.0 CHANGELOG (Removed: the optimizer_idx arguments); the hook "
             "signatures of core/module.py in 2.0.9 have none (observed)",
+        ),
+        Change(
+            "several_optimizers_need_manual",
+            "2.0.0",
+            before="Several optimizers work in automatic optimization: training_step runs once "
+            "per optimizer with its optimizer_idx; without that parameter fit raises ValueError.",
+            after="Several optimizers in automatic optimization make fit raise RuntimeError: "
+            "only manual optimization supports them.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16539 (core/optimizer.py::"
+            "_validate_multiple_optimizers_support; observed on 1.9.5 and 2.0.9)",
+        ),
+        Change(
+            "toggle_optimizer_takes_optimizer",
+            "2.0.0",
+            before="toggle_optimizer(optimizer, optimizer_idx) and untoggle_optimizer(optimizer_idx) "
+            "name the optimizer by its index too.",
+            after="toggle_optimizer(optimizer) and untoggle_optimizer(optimizer) take the optimizer "
+            "alone.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16560 (core/module.py::"
+            "LightningModule.toggle_optimizer)",
+        ),
+        Change(
+            "manual_output_error_without_epoch_end",
+            "2.0.0",
+            before="Another manual training_step output raises 'must either return a Tensor, a dict "
+            "with extras to pass to `training_epoch_end` or have no return'.",
+            after="Another manual training_step output raises 'must either return a Tensor or have "
+            "no return'.",
+            evidence="loops/optimization/manual.py::ManualResult.from_training_step_output lost the "
+            "mention with training_epoch_end (Lightning 2.0.0 CHANGELOG, PR #16520); observed on "
+            "1.9.5 and 2.0.0",
+        ),
+        Change(
+            "manual_none_output_empty_dict",
+            "2.0.0",
+            before="When a manual training_step returns None, on_train_batch_end gets an empty "
+            "list as outputs.",
+            after="When a manual training_step returns None, on_train_batch_end gets an empty dict.",
+            evidence="1.9.5 loops/epoch/training_epoch_loop.py::_prepare_outputs_training_batch_end "
+            "turns an empty output into []; 2.0.0 loops/training_epoch_loop.py::advance passes the "
+            "output on unchanged (observed on both)",
+        ),
+        Change(
+            "train_dataloader_before_train_mode",
+            "2.0.0",
+            before="fit calls the module's train() before train_dataloader.",
+            after="fit calls train_dataloader before the module's train() (a call that 2.2 drops: "
+            "eval_mode_restored_without_train_call).",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16726 (Loop.setup_data replaces "
+            "trainer.reset_*_dataloader): 1.9.5 trainer/trainer.py::_run_train calls train() "
+            "before the fit loop loads data; 2.0.0 loops/fit_loop.py::run calls setup_data first",
+        ),
+        Change(
+            "log_dict_values_removed",
+            "2.0.0",
+            before="self.log accepts a dict of numbers or tensors as value; callback_metrics "
+            "keeps it as a dict of tensors.",
+            after="self.log raises ValueError for a dict value ('`dict` values cannot be logged').",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16389 (core/module.py::LightningModule.log)",
+        ),
+        Change(
+            "log_every_n_steps_zero_disables_step_logs",
+            "2.0.0",
+            before="Trainer(log_every_n_steps=0) makes fit fail with ZeroDivisionError.",
+            after="log_every_n_steps=0 sends no step values to the loggers; epoch values are "
+            "still sent.",
+            evidence="trainer/connectors/logger_connector/logger_connector.py::should_update_logs: "
+            "the check for 0 is in 2.0.0 and absent in 1.9.5 (observed on both; no CHANGELOG "
+            "entry)",
         ),
         Change(
             "use_distributed_sampler_flag",
@@ -196,6 +267,59 @@ CHANGES: dict[str, Change] = {
             "distributed runs.",
             after="The flag is named use_distributed_sampler; replace_sampler_ddp is rejected.",
             evidence="Lightning 2.0.0 CHANGELOG, PR #16829 (trainer/trainer.py)",
+        ),
+        Change(
+            "loop_state_keys_flattened",
+            "2.0.0",
+            before="A checkpoint of 2.0 or later loads in 1.9 with its weights, epoch and "
+            "optimizer state, warning that it is newer, but resumes at global_step 0.",
+            after="Loop progress is kept under 'epoch_loop.automatic_optimization' (no batch "
+            "loop): checkpoints of 2.0 and later resume at their global_step.",
+            evidence="Lightning 2.0.0 CHANGELOG, PRs #16172 and #16337 (utilities/migration/"
+            "migration.py::_migrate_loop_structure_after_tbptt_removal); observed on 1.9.5 with "
+            "the shipped 2.0.9 and 2.6.6 checkpoints",
+        ),
+        Change(
+            "fault_tolerant_training_removed",
+            "2.0.0",
+            before="fit(ckpt_path=\"last\") without a checkpoint warns '... there is no fault "
+            "tolerant or last checkpoint available. No checkpoint will be loaded.'",
+            after="The warning reads '... there is no last checkpoint available. No checkpoint "
+            "will be loaded.'",
+            evidence="Lightning 2.0.0 CHANGELOG, PRs #16516 and #16533 (removed "
+            "PL_FAULT_TOLERANT_TRAINING); trainer/connectors/checkpoint_connector.py::"
+            "_parse_ckpt_path (observed on 1.9.5 and 2.0.9)",
+        ),
+        Change(
+            "precision_flag_names",
+            "2.0.0",
+            before="precision takes 64, 32, 16 or 'bf16', reported as '64', '32', '16', 'bf16'; "
+            "the 2.0 names are rejected. 16 on the CPU warns and runs as 'bf16'.",
+            after="precision takes '64-true', '32-true', '16-mixed' or 'bf16-mixed', reported so; "
+            "the 1.9 values still work, 16 and 'bf16' with a warning.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16783 (trainer/connectors/"
+            "accelerator_connector.py; observed on 1.9.5 and 2.0.9)",
+        ),
+        Change(
+            "invalid_precision_value_error",
+            "2.0.0",
+            before="An unknown precision raises MisconfigurationException 'Precision ... is "
+            "invalid. Allowed precision values: ...'.",
+            after="An unknown precision raises ValueError with the same message.",
+            evidence="trainer/connectors/accelerator_connector.py raises MisconfigurationException "
+            "in 1.9.5; 2.0.9 checks through lightning/fabric/connector.py::"
+            "_convert_precision_to_unified_args, which raises ValueError (observed on both)",
+        ),
+        Change(
+            "accelerator_auto_default",
+            "2.0.0",
+            before="The Trainer's accelerator defaults to None; the ValueError for an unknown "
+            "accelerator name lists the registered names without 'auto'.",
+            after="accelerator defaults to 'auto', and the ValueError for an unknown name lists "
+            "'auto' first.",
+            evidence="Lightning 2.0.0 CHANGELOG, PR #16847 (trainer/connectors/"
+            "accelerator_connector.py::_check_config_and_set_final_flags; observed on 1.9.5 "
+            "and 2.0.9)",
         ),
     )
 }

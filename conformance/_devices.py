@@ -18,6 +18,7 @@ __all__ = [
     "fit_settings",
     "isolated_environment",
     "labelled_loader",
+    "precision",
     "probing_steps",
     "require_cuda_devices",
     "require_no_cuda",
@@ -37,6 +38,17 @@ def autocast_dtype(device_type: str = "cpu"):
 def fit_settings(**kwargs) -> dict:
     """One epoch of two training batches and no validation, unless ``kwargs`` say otherwise."""
     return {"max_epochs": 1, "limit_train_batches": 2, "limit_val_batches": 0} | kwargs
+
+
+# Lightning 1.9's Trainer(precision=...) values for the 2.0 names (change "precision_flag_names").
+PRECISION_BEFORE_2_0 = {"32-true": "32", "64-true": "64", "16-mixed": "16", "bf16-mixed": "bf16"}
+
+
+def precision(contract, name: str) -> str:
+    """The contract's Trainer(precision=...) value for ``name`` ('bf16-mixed', ...): the name
+    itself, or its 1.9 value; trainer.precision reports the same string. A clause calling this
+    declares the change "precision_flag_names"."""
+    return name if contract.has("precision_flag_names") else PRECISION_BEFORE_2_0[name]
 
 
 def labelled_loader(length: int = 8) -> DataLoader:

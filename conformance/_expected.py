@@ -16,11 +16,13 @@ __all__ = [
     "fit_end",
     "fit_start",
     "eval_zero_grad",
+    "legacy_epoch_end",
     "predict_loop",
     "prepare_data",
     "seq",
     "sharded_model",
     "train_batch",
+    "train_data_and_mode",
     "train_mode_restored",
     "transfer",
 ]
@@ -80,6 +82,14 @@ def fit_end(*, callback: bool = True, datamodule: bool = False) -> list[str]:
     return seq(both("on_train_end", callback), both("on_fit_end", callback), teardown)
 
 
+def train_data_and_mode(contract) -> list[str]:
+    """train_dataloader and the fit loop's own train() call (gone since 2.2), in contract order."""
+    train = [] if contract.has("eval_mode_restored_without_train_call") else ["Module.train"]
+    if contract.has("train_dataloader_before_train_mode"):
+        return ["Module.train_dataloader", *train]
+    return [*train, "Module.train_dataloader"]
+
+
 def train_batch(*, callback: bool = True, zero_grad: bool = True, step: bool = True,
                 scheduler: bool = False) -> list[str]:
     """One automatic-optimization batch; the closure runs inside ``optimizer_step``."""
@@ -115,10 +125,16 @@ def eval_loop(contract, noun: str, batches: int, *, callback: bool = True,
         both(f"on_{noun}_start", callback),
         both(f"on_{noun}_epoch_start", callback),
         batch * batches,
+        legacy_epoch_end(contract, noun),
         both(f"on_{noun}_epoch_end", callback),
         both(f"on_{noun}_end", callback),
         train_mode_restored(contract, f"on_{noun}_model_train"),
     )
+
+
+def legacy_epoch_end(contract, noun: str) -> list[str]:
+    """Before 2.0 every evaluation epoch ended with ``{noun}_epoch_end``, overridden or not."""
+    return [] if contract.has("epoch_end_hooks_removed") else [f"Module.{noun}_epoch_end"]
 
 
 def train_mode_restored(contract, hook: str) -> list[str]:

@@ -77,6 +77,10 @@ MODULE_HOOKS = _SHARED_HOOKS + (
     "on_predict_model_train",
     "zero_grad",
     "train",
+    # Lightning 1.9 only (change epoch_end_hooks_removed): 2.x refuses a module defining them.
+    "training_epoch_end",
+    "validation_epoch_end",
+    "test_epoch_end",
 )
 
 CALLBACK_HOOKS = _SHARED_HOOKS + ("state_dict", "load_state_dict", "on_exception")

@@ -18,6 +18,7 @@ __all__ = [
     "custom",
     "fit",
     "lr_of",
+    "optimizer_hook",
     "plateau",
     "record_lr",
     "returning",
@@ -117,6 +118,20 @@ def record_lr(hook: str):
 
     record.__name__ = hook
     return {hook: record}
+
+
+def optimizer_hook(contract, hook):
+    """``hook(self, first, *rest)`` (an optimizer hook such as lr_scheduler_step or
+    on_before_optimizer_step) spelled the way the contract's Lightning calls it: before 2.0
+    (change optimizer_idx_removed) an optimizer_idx came right after the first argument."""
+    if contract.has("optimizer_idx_removed"):
+        return hook
+
+    def with_optimizer_idx(self, first, optimizer_idx, *rest):
+        return hook(self, first, *rest)
+
+    with_optimizer_idx.__name__ = hook.__name__
+    return with_optimizer_idx
 
 
 def settings(config) -> dict:

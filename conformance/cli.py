@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from . import _render
+from ._reports import add_report_parser
 
 __all__ = ["main"]
 
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print JSON")
     diff.set_defaults(handler=_diff)
     _check_parser(commands)
+    add_report_parser(commands, _report)
     return parser
 
 
@@ -135,9 +137,11 @@ def _run(args) -> int:
             parse_version(args.contract, where="--contract")
         except ValueError as error:
             raise UsageError(error) from None
+    from ._progress import Progress
+
     capture = _Capture()
     started = time.perf_counter()
-    code = pytest.main(_pytest_args(args, targets, areas), plugins=[capture])
+    code = pytest.main(_pytest_args(args, targets, areas), plugins=[capture, Progress()])
     elapsed = time.perf_counter() - started
     collector = capture.collector
     if code == pytest.ExitCode.INTERNAL_ERROR:
@@ -190,6 +194,16 @@ def _clauses(args) -> int:
     else:
         print(_render.clauses_text(clauses))
     return 0
+
+
+def _report(args) -> int:
+    from ._report_matrix import ReportError
+    from ._reports import write_reports
+
+    try:
+        return write_reports(args)
+    except ReportError as error:
+        raise UsageError(error) from None
 
 
 def _diff(args) -> int:

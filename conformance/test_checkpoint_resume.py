@@ -207,10 +207,13 @@ def test_missing_checkpoint(target, contract):
     "CKPT-025",
     'fit(ckpt_path="last") with no last checkpoint warns and trains from the start.',
     source=f"{CONNECTOR}::_parse_ckpt_path",
+    changes=("fault_tolerant_training_removed",),
 )
 @requires("checkpoint")
-def test_last_without_checkpoint(target):
-    message = '.fit(ckpt_path="last") is set, but there is no last checkpoint available.'
+def test_last_without_checkpoint(target, contract):
+    kinds = "" if contract.has("fault_tolerant_training_removed") else "fault tolerant or "
+    message = (f'.fit(ckpt_path="last") is set, but there is no {kinds}last checkpoint available.'
+               " No checkpoint will be loaded.")
     with pytest.warns(UserWarning, match=re.escape(message)):
         run = target.fit(target.module(), ckpt_path="last", **FIT)
 

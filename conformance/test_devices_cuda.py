@@ -14,13 +14,13 @@ from conformance._devices import (
     autocast_dtype,
     fit_settings,
     isolated_environment,
+    precision,
     require_cuda_devices,
 )
 
 AMP = "lightning/pytorch/plugins/precision/amp.py::MixedPrecision"
 STRATEGY = "lightning/pytorch/strategies/strategy.py::Strategy"
 CUDA = {"accelerator": "cuda", "devices": 1}
-MIXED = {**CUDA, "precision": "16-mixed"}
 # A loss this small keeps the scaled float16 gradients (scale 65536) finite, so that only the
 # clause's own inf loss makes a step skip.
 SMALL = 1e-3
@@ -28,6 +28,11 @@ SMALL = 1e-3
 
 def _small_loss(module, batch):
     return module.layer(batch).float().sum() * SMALL
+
+
+def _mixed(contract) -> dict:
+    """CUDA with '16-mixed' (1.9: 16); a clause using it declares "precision_flag_names"."""
+    return {**CUDA, "precision": precision(contract, "16-mixed")}
 
 
 def _cuda_fit(target, module, **kwargs):
@@ -76,9 +81,10 @@ def test_cuda_module_back_on_cpu_after_fit(target):
     "DEV-023",
     "With '16-mixed' on CUDA, training_step runs under float16 autocast; trainer.scaler is a GradScaler.",
     source=f"{AMP}.autocast_context_manager",
+    changes=("precision_flag_names",),
 )
 @requires("devices", "cuda")
-def test_16_mixed_autocast_and_scaler(target):
+def test_16_mixed_autocast_and_scaler(target, contract):
     seen = []
 
     def training_step(self, batch, batch_idx):
@@ -87,9 +93,9 @@ def test_16_mixed_autocast_and_scaler(target):
         return output.sum()
 
     run = target.fit(target.module(overrides={"training_step": training_step}),
-                     **fit_settings(limit_train_batches=1, **MIXED))
+                     **fit_settings(limit_train_batches=1, **_mixed(contract)))
 
-    assert "16-mixed" == run.trainer.precision
+    assert precision(contract, "16-mixed") == run.trainer.precision
     assert [(torch.float16, torch.float16, torch.float32)] == seen
     assert isinstance(run.trainer.scaler, torch.amp.GradScaler)
 
@@ -98,9 +104,10 @@ def test_16_mixed_autocast_and_scaler(target):
     "DEV-024",
     "With '16-mixed', on_before_backward gets the scaled loss; on_before_optimizer_step, true grads.",
     source=f"{AMP}.pre_backward; {AMP}.optimizer_step",
+    changes=("precision_flag_names",),
 )
 @requires("devices", "cuda")
-def test_16_mixed_scaled_loss_unscaled_gradients(target):
+def test_16_mixed_scaled_loss_unscaled_gradients(target, contract):
     seen = {}
 
     def training_step(self, batch, batch_idx):
@@ -111,13 +118,13 @@ def test_16_mixed_scaled_loss_unscaled_gradients(target):
         seen["ratio"] = (loss.float() / seen["loss"].float()).item()
         seen["scale"] = self.trainer.scaler.get_scale()
 
-    def on_before_optimizer_step(self, optimizer):
+    def on_before_optimizer_step(self, optimizer, *optimizer_idx):  # 1.9 passes optimizer_idx
         seen["grad"] = self.layer.weight.grad.detach().float().clone()
 
     module = target.module(overrides={"training_step": training_step,
                                       "on_before_backward": on_before_backward,
                                       "on_before_optimizer_step": on_before_optimizer_step})
-    target.fit(module, **fit_settings(limit_train_batches=1, **MIXED))
+    target.fit(module, **fit_settings(limit_train_batches=1, **_mixed(contract)))
 
     # d(SMALL * sum of outputs)/d(weight) is SMALL * the batch's column sum, for both outputs
     true_grad = SMALL * seen["batch"].sum(dim=0).expand(2, -1)
@@ -129,11 +136,11 @@ def test_16_mixed_scaled_loss_unscaled_gradients(target):
     "DEV-025",
     "With '16-mixed', a checkpoint holds the GradScaler's state_dict under the key 'MixedPrecision'.",
     source="lightning/pytorch/trainer/connectors/checkpoint_connector.py::dump_checkpoint",
-    changes=("mixed_precision_plugin_renamed",),
+    changes=("mixed_precision_plugin_renamed", "precision_flag_names"),
 )
 @requires("devices", "cuda")
 def test_scaler_state_in_checkpoint(target, contract):
-    run = target.fit(target.module(), **fit_settings(**MIXED))
+    run = target.fit(target.module(), **fit_settings(**_mixed(contract)))
     path = target.root / "amp.ckpt"
     run.trainer.save_checkpoint(str(path))
 
@@ -147,10 +154,11 @@ def test_scaler_state_in_checkpoint(target, contract):
     "Resuming a '16-mixed' fit restores the GradScaler's state from the checkpoint.",
     source="lightning/pytorch/trainer/connectors/checkpoint_connector.py"
     "::_CheckpointConnector.restore_precision_plugin_state",
+    changes=("precision_flag_names",),
 )
 @requires("devices", "cuda")
-def test_scaler_state_restored_on_resume(target):
-    run = target.fit(target.module(), **fit_settings(**MIXED))
+def test_scaler_state_restored_on_resume(target, contract):
+    run = target.fit(target.module(), **fit_settings(**_mixed(contract)))
     run.trainer.scaler.update(1024.0)  # a scale that no fresh GradScaler has
     path = target.root / "amp.ckpt"
     run.trainer.save_checkpoint(str(path))
@@ -160,7 +168,7 @@ def test_scaler_state_restored_on_resume(target):
         seen.append(self.trainer.scaler.get_scale())
 
     module = target.module(overrides={"on_train_start": on_train_start})
-    target.fit(module, ckpt_path=str(path), **fit_settings(max_epochs=2, **MIXED))
+    target.fit(module, ckpt_path=str(path), **fit_settings(max_epochs=2, **_mixed(contract)))
 
     assert [1024.0] == seen
 
@@ -169,9 +177,10 @@ def test_scaler_state_restored_on_resume(target):
     "DEV-027",
     "With '16-mixed', a step whose gradients are inf leaves the weights as they were; the scale halves.",
     source=f"{AMP}.optimizer_step",
+    changes=("precision_flag_names",),
 )
 @requires("devices", "cuda")
-def test_inf_gradients_skip_the_step(target):
+def test_inf_gradients_skip_the_step(target, contract):
     seen = []
 
     def training_step(self, batch, batch_idx):
@@ -183,7 +192,7 @@ def test_inf_gradients_skip_the_step(target):
 
     module = target.module(overrides={"training_step": training_step,
                                       "on_train_batch_start": on_train_batch_start})
-    run = target.fit(module, **fit_settings(limit_train_batches=3, **MIXED))
+    run = target.fit(module, **fit_settings(limit_train_batches=3, **_mixed(contract)))
 
     (before, scale), (after_inf, reduced), (_, kept) = seen
     assert torch.equal(before, after_inf)

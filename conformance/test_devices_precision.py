@@ -12,6 +12,7 @@ from conformance._devices import (
     autocast_dtype,
     fit_settings,
     labelled_loader,
+    precision,
     probing_steps,
     run_every_stage,
 )
@@ -34,14 +35,15 @@ def _fit_probing(target, probe, **settings):
     "DEV-006",
     "By default trainer.precision is '32-true': float32 parameters, no autocast in training_step.",
     source=f"{PLUGINS}/precision.py::Precision",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_default_precision(target):
+def test_default_precision(target, contract):
     # Note: the Trainer's default is precision=None from 2.1 and "32-true" in 2.0; not passed.
     run, seen = _fit_probing(target, lambda self, batch: (
         self.layer.weight.dtype, batch.dtype, autocast_dtype()))
 
-    assert "32-true" == run.trainer.precision
+    assert precision(contract, "32-true") == run.trainer.precision
     assert (torch.float32, torch.float32, None) == seen
 
 
@@ -49,13 +51,14 @@ def test_default_precision(target):
     "DEV-007",
     "With 'bf16-mixed', every *_step method runs under CPU autocast with dtype bfloat16.",
     source=f"{PLUGINS}/amp.py::MixedPrecision.forward_context",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_bf16_mixed_autocast_in_steps(target):
+def test_bf16_mixed_autocast_in_steps(target, contract):
     seen = {}
     run_every_stage(target, lambda: target.module(overrides=probing_steps(
         lambda self, batch: (autocast_dtype(), self.layer(batch).dtype), seen)),
-        precision="bf16-mixed")
+        precision=precision(contract, "bf16-mixed"))
 
     expected = dict.fromkeys(("training_step", "validation_step", "test_step", "predict_step"),
                              (torch.bfloat16, torch.bfloat16))
@@ -79,18 +82,21 @@ def _recording_autocast(hook, seen):
     "DEV-008",
     "With 'bf16-mixed', autocast is off in the transfer, batch, backward and optimizer-step hooks.",
     source=STEP_CONTEXTS,
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_bf16_mixed_autocast_only_in_steps(target):
+def test_bf16_mixed_autocast_only_in_steps(target, contract):
     seen = {}
 
     def backward(self, loss, *args, **kwargs):
+        # Note: automatic optimization passes no extra arguments (1.9: optimizer, optimizer_idx).
         seen.setdefault("backward", autocast_dtype())
-        loss.backward(*args, **kwargs)
+        loss.backward()
 
     overrides = {hook: _recording_autocast(hook, seen) for hook in _OUTSIDE_STEPS}
     module = target.module(overrides={**overrides, "backward": backward})
-    target.fit(module, precision="bf16-mixed", **fit_settings(limit_train_batches=1))
+    target.fit(module, precision=precision(contract, "bf16-mixed"),
+               **fit_settings(limit_train_batches=1))
 
     assert dict.fromkeys((*_OUTSIDE_STEPS, "backward")) == seen
 
@@ -99,18 +105,20 @@ def test_bf16_mixed_autocast_only_in_steps(target):
     "DEV-009",
     "With 'bf16-mixed', parameters and their gradients stay float32 and trainer.scaler is None.",
     source=f"{PLUGINS}/amp.py::MixedPrecision",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_bf16_mixed_keeps_float32_parameters(target):
+def test_bf16_mixed_keeps_float32_parameters(target, contract):
     grads = []
 
-    def on_before_optimizer_step(self, optimizer):
+    def on_before_optimizer_step(self, optimizer, *optimizer_idx):  # 1.9 passes optimizer_idx
         grads.append(self.layer.weight.grad.dtype)
 
     module = target.module(overrides={"on_before_optimizer_step": on_before_optimizer_step})
-    run = target.fit(module, precision="bf16-mixed", **fit_settings(limit_train_batches=1))
+    bf16 = precision(contract, "bf16-mixed")
+    run = target.fit(module, precision=bf16, **fit_settings(limit_train_batches=1))
 
-    assert "bf16-mixed" == run.trainer.precision
+    assert bf16 == run.trainer.precision
     assert run.trainer.scaler is None
     assert {torch.float32} == {param.dtype for param in run.module.parameters()}
     assert [torch.float32] == grads
@@ -120,17 +128,22 @@ def test_bf16_mixed_keeps_float32_parameters(target):
     "DEV-010",
     "precision='16-mixed' on the CPU warns that fp16 AMP is unsupported and runs as 'bf16-mixed'.",
     source=f"{CONNECTOR}::_AcceleratorConnector._check_and_init_precision",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_16_mixed_on_cpu_falls_back_to_bf16(target):
-    message = ("You passed `Trainer(accelerator='cpu', precision='16-mixed')` but AMP with fp16 is"
-               " not supported on CPU. Using `precision='bf16-mixed'` instead.")
+def test_16_mixed_on_cpu_falls_back_to_bf16(target, contract):
+    if contract.has("precision_flag_names"):
+        message = ("You passed `Trainer(accelerator='cpu', precision='16-mixed')` but AMP with"
+                   " fp16 is not supported on CPU. Using `precision='bf16-mixed'` instead.")
+    else:
+        message = ("You passed `Trainer(accelerator='cpu', precision=16)` but native AMP is not"
+                   " supported on CPU. Using `precision='bf16'` instead.")
 
     with pytest.warns(UserWarning, match=re.escape(message)):
         run, seen = _fit_probing(target, lambda self, batch: autocast_dtype(),
-                                 precision="16-mixed")
+                                 precision=precision(contract, "16-mixed"))
 
-    assert "bf16-mixed" == run.trainer.precision
+    assert precision(contract, "bf16-mixed") == run.trainer.precision
     assert torch.bfloat16 == seen
 
 
@@ -138,18 +151,20 @@ def test_16_mixed_on_cpu_falls_back_to_bf16(target):
     "DEV-011",
     "With '64-true', parameters are float64 from on_fit_start on, and stay float64 after fit.",
     source=f"{PLUGINS}/double.py::DoublePrecision.convert_module",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_double_precision_parameters(target):
+def test_double_precision_parameters(target, contract):
     seen = []
 
     def on_fit_start(self):
         seen.append(self.layer.weight.dtype)
 
     module = target.module(overrides={"on_fit_start": on_fit_start})
-    run = target.fit(module, precision="64-true", **fit_settings())
+    double = precision(contract, "64-true")
+    run = target.fit(module, precision=double, **fit_settings())
 
-    assert "64-true" == run.trainer.precision
+    assert double == run.trainer.precision
     assert [torch.float64] == seen
     assert {torch.float64} == {param.dtype for param in run.module.parameters()}
 
@@ -168,11 +183,13 @@ def _labelled_module(target, seen, **overrides):
     "DEV-012",
     "With '64-true', float batch tensors reach training_step as float64; integer ones keep their dtype.",
     source=f"{PLUGINS}/double.py::DoublePrecision.convert_input",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_double_precision_batches(target):
+def test_double_precision_batches(target, contract):
     seen = {}
-    target.fit(_labelled_module(target, seen), precision="64-true", **fit_settings())
+    target.fit(_labelled_module(target, seen), precision=precision(contract, "64-true"),
+               **fit_settings())
 
     assert (torch.float64, torch.int64) == seen["training_step"]
 
@@ -181,7 +198,7 @@ def test_double_precision_batches(target):
     "DEV-013",
     "With '64-true', float batches are float64 already in on_before_batch_transfer (2.0: in the step).",
     source="lightning/pytorch/loops/training_epoch_loop.py::_TrainingEpochLoop.advance",
-    changes=("double_precision_converts_input_first",),
+    changes=("double_precision_converts_input_first", "precision_flag_names"),
 )
 @requires("devices")
 def test_double_precision_converts_before_transfer(target, contract):
@@ -192,7 +209,7 @@ def test_double_precision_converts_before_transfer(target, contract):
         return batch
 
     module = _labelled_module(target, seen, on_before_batch_transfer=on_before_batch_transfer)
-    target.fit(module, precision="64-true", **fit_settings())
+    target.fit(module, precision=precision(contract, "64-true"), **fit_settings())
 
     early = contract.has("double_precision_converts_input_first")
     expected = (torch.float64 if early else torch.float32, torch.int64)
@@ -204,15 +221,16 @@ def test_double_precision_converts_before_transfer(target, contract):
     "DEV-014",
     "With '64-true', new tensors default to float64 inside a *_step and to float32 in other hooks.",
     source=f"{PLUGINS}/double.py::DoublePrecision.forward_context",
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_double_precision_default_dtype(target):
+def test_double_precision_default_dtype(target, contract):
     seen = {}
     hook = _recording_default_dtype("on_train_batch_start", seen)
     steps = probing_steps(lambda self, batch: torch.get_default_dtype(), seen)
     run_every_stage(target, lambda: target.module(overrides={**steps,
                                                              "on_train_batch_start": hook}),
-                    precision="64-true")
+                    precision=precision(contract, "64-true"))
 
     expected = {"on_train_batch_start": torch.float32,
                 **dict.fromkeys(("training_step", "validation_step", "test_step",
@@ -249,20 +267,23 @@ def test_true_half_precision(target, precision, dtype):
     "DEV-016",
     "An unknown precision value raises ValueError: 'Precision ... is invalid' with the allowed values.",
     source=CONVERT,
+    changes=("invalid_precision_value_error",),
 )
 @requires("devices")
-def test_unknown_precision_rejected(target):
+def test_unknown_precision_rejected(target, contract):
     message = "Precision 'fp8' is invalid. Allowed precision values: ("
+    error = (ValueError if contract.has("invalid_precision_value_error")
+             else target.pl.MisconfigurationException)
 
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         target.fit(target.module(), precision="fp8", **fit_settings())
 
 
-def _precision_warnings(target, precision):
-    """trainer.precision for ``precision``, and the 'historical reasons' warnings it raised."""
+def _precision_warnings(target, value):
+    """trainer.precision for Trainer(precision=value), and the 'historical reasons' warnings."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        trainer = target.pl.Trainer(precision=precision, **target.adapter.trainer_settings(
+        trainer = target.pl.Trainer(precision=value, **target.adapter.trainer_settings(
             str(target.root)))
     texts = [str(w.message) for w in caught if "historical reasons" in str(w.message)]
     return trainer.precision, texts
@@ -272,19 +293,25 @@ def _precision_warnings(target, precision):
     "DEV-017",
     "Legacy precision 16 and 'bf16' warn and become '-mixed' names; 64 and 32 become '-true' silently.",
     source=CONVERT,
+    changes=("precision_flag_names",),
 )
 @requires("devices")
-def test_legacy_precision_values(target):
+def test_legacy_precision_values(target, contract):
     advice = "is supported for historical reasons but its usage is discouraged. Please set your"
+
+    def advised(name):
+        # 1.9: these values are the precision names themselves, given without advice
+        if not contract.has("precision_flag_names"):
+            return []
+        return [f"{advice} precision to {name} instead!"]
 
     quiet = {value: _precision_warnings(target, value) for value in (64, "64", 32, "32")}
     bf16, bf16_warnings = _precision_warnings(target, "bf16")
     _, sixteen_warnings = _precision_warnings(target, 16)
 
-    assert {64: ("64-true", []), "64": ("64-true", []), 32: ("32-true", []),
-            "32": ("32-true", [])} == quiet
-    assert "bf16-mixed" == bf16
-    assert [f"{advice} precision to bf16-mixed instead!"] == [
-        text[text.index(advice):] for text in bf16_warnings]
-    assert [f"{advice} precision to 16-mixed instead!"] == [
-        text[text.index(advice):] for text in sixteen_warnings]
+    double, single = precision(contract, "64-true"), precision(contract, "32-true")
+    assert {64: (double, []), "64": (double, []), 32: (single, []),
+            "32": (single, [])} == quiet
+    assert precision(contract, "bf16-mixed") == bf16
+    assert advised("bf16-mixed") == [text[text.index(advice):] for text in bf16_warnings]
+    assert advised("16-mixed") == [text[text.index(advice):] for text in sixteen_warnings]

@@ -24,7 +24,8 @@ def _stage_start(contract) -> list[str]:
     "validate runs setup, zero_grad, the validation loop and teardown, with no fit hooks.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_eval",
     changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
-             "eval_mode_restored_without_train_call", "configure_model_hook"),
+             "eval_mode_restored_without_train_call", "configure_model_hook",
+             "epoch_end_hooks_removed"),
 )
 def test_validate_hook_order(target, contract):
     run = target.validate(target.module(), callbacks=[target.callback()], limit_val_batches=2)
@@ -39,7 +40,8 @@ def test_validate_hook_order(target, contract):
     "test runs setup, zero_grad, the test loop and teardown, with no fit hooks.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_eval",
     changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
-             "eval_mode_restored_without_train_call", "configure_model_hook"),
+             "eval_mode_restored_without_train_call", "configure_model_hook",
+             "epoch_end_hooks_removed"),
 )
 def test_test_hook_order(target, contract):
     run = target.test(target.module(), callbacks=[target.callback()], limit_test_batches=2)

@@ -9,6 +9,7 @@ from conformance._expected import (
     prepare_data,
     seq,
     train_batch,
+    train_data_and_mode,
 )
 
 HOOKS_TEST = "tests/tests_pytorch/models/test_hooks.py"
@@ -22,17 +23,13 @@ def _train_epoch(batches, *, scheduler=False, validation=()):
     return seq(*blocks)
 
 
-def _fit_loop_train_call(contract) -> list[str]:
-    # Before 2.2 the fit loop put the module in train mode itself when it started.
-    return [] if contract.has("eval_mode_restored_without_train_call") else ["Module.train"]
-
-
 @clause(
     "HOOK-001",
     "fit without validation_step runs setup, train_dataloader, the epoch and teardown hooks in order.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit_no_val_and_resume_max_epochs",
     changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
-             "eval_mode_restored_without_train_call", "configure_model_hook"),
+             "eval_mode_restored_without_train_call", "configure_model_hook",
+             "train_dataloader_before_train_mode"),
 )
 def test_fit_without_validation(target, contract):
     module = target.module(without=("validation_step",))
@@ -40,8 +37,7 @@ def test_fit_without_validation(target, contract):
 
     expected = seq(
         fit_start(contract),
-        ["Module.train_dataloader"],
-        _fit_loop_train_call(contract),
+        train_data_and_mode(contract),
         both("on_train_start"),
         _train_epoch(2),
         fit_end(),
@@ -54,7 +50,8 @@ def test_fit_without_validation(target, contract):
     "fit with validation runs the sanity check, training batches, then validation, in this order.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit",
     changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
-             "eval_mode_restored_without_train_call", "configure_model_hook"),
+             "eval_mode_restored_without_train_call", "configure_model_hook",
+             "train_dataloader_before_train_mode", "epoch_end_hooks_removed"),
 )
 def test_fit_with_validation_and_sanity_check(target, contract):
     module = target.module(scheduler=True)
@@ -66,8 +63,7 @@ def test_fit_with_validation_and_sanity_check(target, contract):
         ["Callback.on_sanity_check_start"],
         eval_loop(contract, "validation", 1),
         ["Callback.on_sanity_check_end"],
-        ["Module.train_dataloader"],
-        _fit_loop_train_call(contract),
+        train_data_and_mode(contract),
         both("on_train_start"),
         _train_epoch(2, scheduler=True,
                      validation=eval_loop(contract, "validation", 1, dataloader=False, in_fit=True)),
@@ -81,7 +77,8 @@ def test_fit_with_validation_and_sanity_check(target, contract):
     "Each further epoch repeats the epoch block; dataloader hooks are called only once per fit.",
     source=f"{HOOKS_TEST}::test_trainer_model_hook_system_fit",
     changes=("run_stage_zero_grad", "prepare_data_only_if_overridden",
-             "eval_mode_restored_without_train_call", "configure_model_hook"),
+             "eval_mode_restored_without_train_call", "configure_model_hook",
+             "train_dataloader_before_train_mode", "epoch_end_hooks_removed"),
 )
 def test_fit_two_epochs(target, contract):
     run = target.fit(target.module(), callbacks=[target.callback()], max_epochs=2,
@@ -91,8 +88,7 @@ def test_fit_two_epochs(target, contract):
     first_val = [name for name in first_val if name != "Module.val_dataloader"]
     expected = seq(
         fit_start(contract),
-        ["Module.train_dataloader"],
-        _fit_loop_train_call(contract),
+        train_data_and_mode(contract),
         ["Module.val_dataloader"],
         both("on_train_start"),
         _train_epoch(1, validation=first_val),

@@ -89,7 +89,8 @@ def test_limit_train_batches_zero(target):
     "HOOK-030",
     "In-fit validation runs after the batch's on_train_batch_end and before on_train_epoch_end.",
     source="tests/tests_pytorch/models/test_hooks.py::test_trainer_model_hook_system_fit",
-    changes=("eval_mode_restored_without_train_call", "run_stage_zero_grad"),
+    changes=("eval_mode_restored_without_train_call", "run_stage_zero_grad",
+             "epoch_end_hooks_removed"),
 )
 def test_validation_inside_epoch(target, contract):
     run = _fit(target, limit_train_batches=1)

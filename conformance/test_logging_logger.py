@@ -122,15 +122,19 @@ def test_logged_step_is_the_step(target):
 
 
 @clause("LOG-048", "log_every_n_steps=0 sends no step values; epoch values are still sent.",
-        source=f"{CONNECTOR}::_LoggerConnector.should_update_logs")
+        source=f"{CONNECTOR}::_LoggerConnector.should_update_logs",
+        changes=("log_every_n_steps_zero_disables_step_logs",))
 @requires("logging")
-def test_log_every_n_steps_zero(target):
+def test_log_every_n_steps_zero(target, contract):
     def log(self, batch_idx):
         self.log("x", 1.0, on_step=True, on_epoch=True)
 
-    logger = _fit_with_logger(target, log, log_every_n_steps=0)
-
-    assert [({"x_epoch": 1.0, "epoch": 0.0}, 1)] == logger.floats()
+    if contract.has("log_every_n_steps_zero_disables_step_logs"):
+        logger = _fit_with_logger(target, log, log_every_n_steps=0)
+        assert [({"x_epoch": 1.0, "epoch": 0.0}, 1)] == logger.floats()
+    else:
+        with pytest.raises(ZeroDivisionError):
+            _fit_with_logger(target, log, log_every_n_steps=0)
 
 
 @clause("LOG-049", "Batches that only accumulate gradients send no step values to loggers.",

@@ -116,6 +116,21 @@ def _flags(self):
     return self.layer.weight.requires_grad, self.layer.bias.requires_grad
 
 
+def _toggle(contract, module, optimizer, index):
+    # Before 2.0 the optimizer's index was passed beside it (change toggle_optimizer_takes_optimizer).
+    if contract.has("toggle_optimizer_takes_optimizer"):
+        module.toggle_optimizer(optimizer)
+    else:
+        module.toggle_optimizer(optimizer, index)
+
+
+def _untoggle(contract, module, optimizer, index):
+    if contract.has("toggle_optimizer_takes_optimizer"):
+        module.untoggle_optimizer(optimizer)
+    else:
+        module.untoggle_optimizer(index)
+
+
 def _fit_toggling(target, steps):
     """Run ``steps(self, first, second)`` in a manual training_step; return what it recorded."""
 
@@ -132,13 +147,14 @@ def _fit_toggling(target, steps):
     "MAN-016",
     "toggle_optimizer(opt) sets requires_grad=False on the other optimizers' parameters only.",
     source=f"{MODULE_TESTS}::test_toggle_untoggle_2_optimizers_no_shared_parameters",
+    changes=("toggle_optimizer_takes_optimizer",),
 )
 @requires("manual_optimization")
-def test_toggle_optimizer(target):
+def test_toggle_optimizer(target, contract):
     def steps(self, first, second):
-        self.toggle_optimizer(first)
+        _toggle(contract, self, first, 0)
         self.flags.append(_flags(self))
-        self.toggle_optimizer(second)  # toggling again starts from the current flags
+        _toggle(contract, self, second, 1)  # toggling again starts from the current flags
         self.flags.append(_flags(self))
 
     assert [(True, False), (False, False)] == _fit_toggling(target, steps)
@@ -148,12 +164,13 @@ def test_toggle_optimizer(target):
     "MAN-017",
     "untoggle_optimizer(opt) gives the other parameters back the flags toggle_optimizer saved.",
     source=f"{MODULE_TESTS}::test_toggle_untoggle_2_optimizers_no_shared_parameters",
+    changes=("toggle_optimizer_takes_optimizer",),
 )
 @requires("manual_optimization")
-def test_untoggle_optimizer(target):
+def test_untoggle_optimizer(target, contract):
     def steps(self, first, second):
-        self.toggle_optimizer(second)
-        self.untoggle_optimizer(second)
+        _toggle(contract, self, second, 1)
+        _untoggle(contract, self, second, 1)
         self.flags.append(_flags(self))
 
     assert [(True, True)] == _fit_toggling(target, steps)

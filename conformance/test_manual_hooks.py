@@ -8,6 +8,7 @@ import torch
 from conformance import clause, requires
 from conformance._expected import both, seq, transfer
 from conformance._manual import fit_manual, manual_module
+from conformance._optimizers import optimizer_hook
 
 MODULE = "lightning/pytorch/core/module.py"
 OPTIMIZER = "lightning/pytorch/core/optimizer.py"
@@ -51,9 +52,10 @@ def test_manual_backward_hooks(target):
     "MAN-006",
     "opt.step(closure) runs the closure, then on_before_optimizer_step, then updates the weights.",
     source=f"{MANUAL_TESTS}::test_step_with_optimizer_closure",
+    changes=("optimizer_idx_removed",),
 )
 @requires("manual_optimization")
-def test_step_runs_closure_then_hook(target):
+def test_step_runs_closure_then_hook(target, contract):
     def training_step(self, batch, batch_idx):
         optimizer = self.optimizers()
 
@@ -72,8 +74,9 @@ def test_step_runs_closure_then_hook(target):
         has_grad = self.layer.weight.grad is not None
         self.order.append(("hook", has_grad, torch.equal(self.before, self.layer.weight)))
 
+    hook = optimizer_hook(contract, on_before_optimizer_step)
     module = manual_module(target, training_step=training_step,
-                           overrides={"on_before_optimizer_step": on_before_optimizer_step})
+                           overrides={"on_before_optimizer_step": hook})
     module.order = []
     fit_manual(target, module, limit_train_batches=1)
 

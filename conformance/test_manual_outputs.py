@@ -58,11 +58,16 @@ def test_tensor_and_dict_outputs(target):
     "MAN-020",
     "A manual training_step returning neither None, a Tensor nor a Mapping makes fit raise.",
     source=f"{MANUAL_LOOP}::ManualResult.from_training_step_output",
+    changes=("manual_output_error_without_epoch_end",),
 )
 @requires("manual_optimization")
-def test_other_outputs_raise(target):
-    message = ("In manual optimization, `training_step` must either return a Tensor or have no"
-               " return.")
+def test_other_outputs_raise(target, contract):
+    if contract.has("manual_output_error_without_epoch_end"):
+        message = ("In manual optimization, `training_step` must either return a Tensor or have"
+                   " no return.")
+    else:
+        message = ("In manual optimization, `training_step` must either return a Tensor, a dict"
+                   " with extras to pass to `training_epoch_end` or have no return.")
 
     with pytest.raises(target.pl.MisconfigurationException, match=re.escape(message)):
         _batch_end_outputs(target, lambda loss: 7)
@@ -112,10 +117,13 @@ def test_returned_loss_not_used(target):
     "MAN-026",
     "A manual training_step returning None gives on_train_batch_end an empty dict.",
     source=f"{MANUAL_LOOP}::ManualResult.from_training_step_output",
+    changes=("manual_none_output_empty_dict",),
 )
 @requires("manual_optimization")
-def test_none_output(target):
-    assert [{}] == _batch_end_outputs(target, lambda loss: None)
+def test_none_output(target, contract):
+    empty = {} if contract.has("manual_none_output_empty_dict") else []
+
+    assert [empty] == _batch_end_outputs(target, lambda loss: None)
 
 
 @clause(

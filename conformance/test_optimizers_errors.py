@@ -12,6 +12,7 @@ from conformance._optimizers import (
     StatelessScheduler,
     custom,
     fit,
+    optimizer_hook,
     plateau,
     returning,
     sgd,
@@ -170,16 +171,18 @@ def test_scheduler_needs_state_dict(target):
     "OPT-024",
     "A non-PyTorch scheduler raises unless the module overrides lr_scheduler_step.",
     source=f"{TESTS}::test_invalid_lr_scheduler_with_custom_step_method",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers")
-def test_custom_scheduler_needs_lr_scheduler_step(target):
+def test_custom_scheduler_needs_lr_scheduler_step(target, contract):
     def make(self):
         optimizer = sgd(self)
         return [optimizer], [custom(self, CustomScheduler, optimizer)]
 
     message = "The provided lr scheduler `CustomScheduler` doesn't follow PyTorch's LRScheduler API"
     _rejected(target, make, target.pl.MisconfigurationException, message)
-    module = returning(target, make, overrides={"lr_scheduler_step": _custom_step})
+    module = returning(target, make,
+                       overrides={"lr_scheduler_step": optimizer_hook(contract, _custom_step)})
 
     fit(target, module)
 
@@ -189,22 +192,35 @@ def _custom_step(self, scheduler, metric):
 
 
 _MULTIPLE = "Training with multiple optimizers is only supported with manual optimization."
+_MISSING_IDX = "defines 2 optimizers but `training_step` is missing the `optimizer_idx` argument"
+
+
+def _step_per_optimizer(self, batch, batch_idx, optimizer_idx):
+    return self.layer(batch).sum()
 
 
 @clause(
     "OPT-025",
     "Several optimizers in automatic optimization raise RuntimeError: only manual supports them.",
     source=f"{OPTIMIZER_SOURCE}::_validate_multiple_optimizers_support",
+    changes=("several_optimizers_need_manual",),
 )
 @requires("optimizers")
 @pytest.mark.parametrize("shape", ["list", "two_lists", "dicts"])
-def test_several_optimizers_need_manual(target, shape):
+def test_several_optimizers_need_manual(target, contract, shape):
     def make(self):
         first, second = sgd(self), sgd(self)
         return {"list": [first, second], "two_lists": ([first, second], []),
                 "dicts": [{"optimizer": first}, {"optimizer": second}]}[shape]
 
-    _rejected(target, make, RuntimeError, _MULTIPLE)
+    if contract.has("several_optimizers_need_manual"):
+        _rejected(target, make, RuntimeError, _MULTIPLE)
+    else:
+        _rejected(target, make, ValueError, _MISSING_IDX)
+        run = fit(target, returning(target, make,
+                                    overrides={"training_step": _step_per_optimizer}))
+        assert [0, 1, 0, 1] == [event.args["optimizer_idx"]
+                                for event in run.trace.calls("training_step")]
 
 
 @clause(

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conformance import clause, requires
-from conformance._optimizers import fit, record_lr, returning, sgd
+from conformance._optimizers import fit, optimizer_hook, record_lr, returning, sgd
 
 EPOCH_LOOP = "lightning/pytorch/loops/training_epoch_loop.py"
 TESTS = "tests/tests_pytorch/trainer/optimization/test_optimizers.py"
@@ -45,11 +45,13 @@ def _constant(self):
     "OPT-045",
     "A ReduceLROnPlateau steps after on_train_epoch_end, with the value of its monitor logged there.",
     source="lightning/pytorch/loops/fit_loop.py::on_advance_end",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers", "logging")
-def test_plateau_after_train_epoch_end(target):
+def test_plateau_after_train_epoch_end(target, contract):
     overrides = _log_m("on_train_epoch_end", lambda self: float(self.current_epoch + 2))
-    module = _plateau_module(target, overrides=overrides | {"lr_scheduler_step": _record_metric})
+    step = {"lr_scheduler_step": optimizer_hook(contract, _record_metric)}
+    module = _plateau_module(target, overrides=overrides | step)
     run = fit(target, module, max_epochs=2)
     names = run.trace.names("Module", hooks={"on_train_epoch_end", "lr_scheduler_step"})
 
@@ -120,12 +122,13 @@ def test_plateau_not_stepped_in_mid_epoch(target):
     "OPT-050",
     'A "step" plateau scheduler steps after the batch\'s in-fit validation, seeing its metric.',
     source=f"{EPOCH_LOOP}::on_advance_end",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers", "logging")
-def test_step_plateau_after_validation(target):
+def test_step_plateau_after_validation(target, contract):
     overrides = _log_m("on_validation_epoch_end", lambda self: float(self.global_step))
-    module = _plateau_module(target, interval="step",
-                             overrides=overrides | {"lr_scheduler_step": _record_metric})
+    step = {"lr_scheduler_step": optimizer_hook(contract, _record_metric)}
+    module = _plateau_module(target, interval="step", overrides=overrides | step)
     fit(target, module, limit_val_batches=1, val_check_interval=1, num_sanity_val_steps=0)
 
     assert [1.0, 2.0] == module.metrics

@@ -7,6 +7,7 @@ from conformance._optimizers import (
     CustomScheduler,
     custom,
     fit,
+    optimizer_hook,
     record_lr,
     returning,
     sgd,
@@ -161,12 +162,14 @@ def test_no_epoch_step_in_mid_epoch(target):
     "OPT-040",
     "The default lr_scheduler_step gets (scheduler, None) for a scheduler that monitors nothing.",
     source="lightning/pytorch/core/module.py::lr_scheduler_step",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers")
-def test_lr_scheduler_step_arguments(target):
+def test_lr_scheduler_step_arguments(target, contract):
     run = fit(target, _scheduled(target, interval="step"))
+    index = {} if contract.has("optimizer_idx_removed") else {"optimizer_idx": 0}
 
-    assert [{"scheduler": "<StepLR>", "metric": None}] * 2 == [
+    assert [{"scheduler": "<StepLR>", **index, "metric": None}] * 2 == [
         event.args for event in run.trace.calls("lr_scheduler_step")
     ]
 
@@ -175,14 +178,20 @@ def _no_step(self, scheduler, metric):
     self.__dict__.setdefault("stepped", []).append((scheduler, metric))
 
 
+def _no_step_hook(contract):
+    """An lr_scheduler_step override that records (scheduler, metric) and steps nothing."""
+    return {"lr_scheduler_step": optimizer_hook(contract, _no_step)}
+
+
 @clause(
     "OPT-041",
     "An overridden lr_scheduler_step replaces the scheduler.step() call the Trainer would make.",
     source=f"{TESTS}::test_lr_scheduler_step_hook",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers")
-def test_lr_scheduler_step_override(target):
-    module = _scheduled(target, interval="step", overrides={"lr_scheduler_step": _no_step})
+def test_lr_scheduler_step_override(target, contract):
+    module = _scheduled(target, interval="step", overrides=_no_step_hook(contract))
     run = fit(target, module)
 
     assert [(module.built_schedulers[0], None)] * 2 == module.stepped
@@ -193,14 +202,15 @@ def test_lr_scheduler_step_override(target):
     "OPT-042",
     "A custom scheduler is handed to the overridden lr_scheduler_step whenever it is due.",
     source=f"{TESTS}::test_lr_scheduler_step_hook",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers")
-def test_custom_scheduler_stepped_by_hook(target):
+def test_custom_scheduler_stepped_by_hook(target, contract):
     def make(self):
         optimizer = sgd(self)
         return [optimizer], [custom(self, CustomScheduler, optimizer)]
 
-    module = returning(target, make, overrides={"lr_scheduler_step": _no_step})
+    module = returning(target, make, overrides=_no_step_hook(contract))
     fit(target, module, max_epochs=3)
 
     assert [(module.built_schedulers[0], None)] * 3 == module.stepped
@@ -210,15 +220,16 @@ def test_custom_scheduler_stepped_by_hook(target):
     "OPT-043",
     "Several due schedulers are stepped in the order configure_optimizers returned them.",
     source=f"{EPOCH_LOOP}::_update_learning_rates",
+    changes=("optimizer_idx_removed",),
 )
 @requires("optimizers")
-def test_scheduler_order(target):
+def test_scheduler_order(target, contract):
     def make(self):
         optimizer = sgd(self)
         first, second = step_lr(self, optimizer, gamma=0.5), step_lr(self, optimizer, gamma=0.2)
         return [optimizer], [second, first]
 
-    module = returning(target, make, overrides={"lr_scheduler_step": _no_step})
+    module = returning(target, make, overrides=_no_step_hook(contract))
     fit(target, module, max_epochs=2)
     first, second = module.built_schedulers
 

@@ -5,7 +5,6 @@ Lightning's ``trainer/call.py``: ``_call_callback_hooks``, ``_call_lightning_mod
 """
 
 import warnings
-from contextlib import contextmanager
 
 from .callbacks import Checkpoint
 from .data import is_overridden
@@ -15,15 +14,24 @@ from .module import LightningModule
 __all__ = ["HookCalls"]
 
 
-@contextmanager
-def _current_hook(module, hook):
+class _current_hook:
     """Name the hook being run on the module (``self.log`` reads it), then restore the outer one."""
-    previous = module._current_fx_name
-    module._current_fx_name = hook
-    try:
-        yield
-    finally:
-        module._current_fx_name = previous
+
+    # Note: a class rather than @contextmanager, and object.__setattr__ rather than
+    # nn.Module.__setattr__ (whose parameter and submodule checks a string does not need): this
+    # runs around every hook call, and was the largest cost of a training step (benchmarks/).
+    __slots__ = ("module", "hook", "previous")
+
+    def __init__(self, module, hook):
+        self.module, self.hook = module, hook
+
+    def __enter__(self):
+        self.previous = self.module._current_fx_name
+        object.__setattr__(self.module, "_current_fx_name", self.hook)
+
+    def __exit__(self, *exc_info):
+        object.__setattr__(self.module, "_current_fx_name", self.previous)
+
 
 # Hooks whose monitoring callbacks (Checkpoint) run after the module, so that they can see what the
 # module's hook logged. Lightning: loops/fit_loop.py, `_FitLoop.on_advance_end`.

@@ -53,8 +53,9 @@ class ClosureResult:
                 "In automatic optimization, `training_step` must return a Tensor, a dict, or None"
                 " (where the step will be skipped)."
             )
-        if closure_loss is not None:
-            # gradient accumulation averages the loss over the window
+        if closure_loss is not None and normalize != 1:
+            # gradient accumulation averages the loss over the window. Note: Lightning also divides
+            # by 1; skipping that saves a graph node per step and changes no value.
             closure_loss = closure_loss / normalize
         return cls(closure_loss, extra)
 

@@ -3,21 +3,33 @@
 A mutant is checked against every clause of the areas its ``kills`` name (a logging mutant
 against all LOG clauses), so the cost grows with the areas, not with mutants x all clauses.
 Set ``LCK_MUTANT_AREAS=LOG,OPT`` to check only some areas while working on them.
+
+Each area's mutants are split into runs of at most ``LCK_MUTANT_CHUNK`` (default 25) mutants,
+each run one pytest process with the reference and those mutants as targets; the runs go
+``LCK_MUTANT_JOBS`` at a time (default: one per core), the costliest first. The kill matrix
+is written to ``$LCK_KILL_MATRIX_DIR`` (default conformance-report/kill-matrix/, see
+``tests/kill_matrix.py``). A mutant that no clause kills fails as a surviving mutant.
 """
 
 import json
 import os
 import subprocess
 import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conformance import load_registry
 from tests.conftest import ROOT
+from tests.kill_matrix import KillMatrix, write_report
 from tests.mutants import MUTANTS, areas, attribute
 
 AREAS_WITH_MUTANTS = ("HOOK", "LOG", "MAN", "OPT", "CKPT", "DEV", "DDP")
 _ONLY = {a.strip().upper() for a in os.environ.get("LCK_MUTANT_AREAS", "").split(",") if a.strip()}
+_JOBS = int(os.environ.get("LCK_MUTANT_JOBS") or os.cpu_count() or 1)
+_CHUNK = int(os.environ.get("LCK_MUTANT_CHUNK") or 25)
 
 
 def _checked(area: str) -> bool:
@@ -48,14 +60,13 @@ def _cuda_skips(report: dict) -> set[str]:
             if c["status"] == "skipped" and "CUDA" in (c.get("message") or "")}
 
 
-def _run_area(area: str, report_dir) -> tuple[dict[str, set[str]], set[str]]:
-    """One pytest run of the area's clauses on the reference and on the area's mutants."""
+def _run_area(area: str, mutants: list, report_dir) -> tuple[dict[str, set[str]], set[str]]:
+    """One pytest run of the area's clauses on the reference and on ``mutants``."""
     command = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-q",
                "-p", "no:cacheprovider", "-p", "no:randomly", "--area", area,
                "--conformance-report", str(report_dir), "--target", "reference"]
-    for mutant in MUTANTS:
-        if area in areas(mutant):
-            command += ["--target", f"tests.mutants:{attribute(mutant)}"]
+    for mutant in mutants:
+        command += ["--target", f"tests.mutants:{attribute(mutant)}"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1500)
     if result.returncode not in (0, 1):
         pytest.fail(f"the mutant run of {area} did not complete:\n{result.stdout[-3000:]}"
@@ -70,34 +81,68 @@ def _run_area(area: str, report_dir) -> tuple[dict[str, set[str]], set[str]]:
     return failed, cuda_only
 
 
-@pytest.fixture(scope="module")
-def kill_matrix(tmp_path_factory):
-    """target name -> the clause IDs that failed on it, over the areas it was run on.
+def _runs(clause_counts: dict[str, int]) -> list[tuple[str, list]]:
+    """(area, mutants) for every pytest run, the costliest (clauses x targets) first."""
+    runs = []
+    for area in sorted(clause_counts):
+        mutants = [m for m in MUTANTS if area in areas(m)]
+        pieces = -(-len(mutants) // _CHUNK)  # as many runs as needed, of about equal size
+        runs += [(area, mutants[i::pieces]) for i in range(pieces)]
+    return sorted(runs, key=lambda run: -clause_counts[run[0]] * (len(run[1]) + 1))
 
-    The key ``cuda-only`` holds the clauses that skipped on the reference for lack of a
-    CUDA device: on such a machine their mutants cannot be checked.
+
+def _checked_mutant(mutant) -> bool:
+    return all(_checked(area) for area in areas(mutant))
+
+
+@pytest.fixture(scope="module")
+def kill_matrix(tmp_path_factory) -> KillMatrix:
+    """What failed on the reference and on every mutant, over the areas each was run on.
+
+    ``cuda_only`` holds the clauses that skipped on the reference for lack of a CUDA device:
+    on such a machine their mutants cannot be checked. The report is written as a side effect.
     """
-    matrix: dict[str, set[str]] = {"cuda-only": set()}
-    for area in sorted(set().union(*(areas(m) for m in MUTANTS))):
-        if _checked(area):
-            failed, cuda_only = _run_area(area, tmp_path_factory.mktemp(area))
-            matrix["cuda-only"] |= cuda_only
-            for target, clauses in failed.items():
-                matrix.setdefault(target, set()).update(clauses)
+    registry = load_registry()
+    counts = Counter(clause_id.split("-")[0] for clause_id in registry)
+    counts = {area: n for area, n in counts.items()
+              if _checked(area) and any(area in areas(m) for m in MUTANTS)}
+    matrix = KillMatrix()
+
+    def run(piece):
+        area, mutants = piece
+        started = time.monotonic()
+        failed, cuda_only = _run_area(area, mutants, tmp_path_factory.mktemp(area))
+        return area, mutants, time.monotonic() - started, failed, cuda_only
+
+    with ThreadPoolExecutor(max_workers=_JOBS) as pool:
+        for area, mutants, seconds, failed, cuda_only in pool.map(run, _runs(counts)):
+            matrix.add_run(area, [m.id for m in mutants], seconds, failed, cuda_only)
+    clauses = {c: registry[c].sentence for c in registry if c.split("-")[0] in counts}
+    write_report(matrix, MUTANTS, clauses, _checked_mutant)
     return matrix
 
 
 def test_reference_passes_every_clause(kill_matrix):
-    assert set() == kill_matrix["reference"]
+    assert set() == kill_matrix.failed["reference"]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
 def test_mutant_fails_exactly_its_clauses(kill_matrix, mutant):
-    if not all(_checked(area) for area in areas(mutant)):
+    if not _checked_mutant(mutant):
         pytest.skip(f"LCK_MUTANT_AREAS={os.environ['LCK_MUTANT_AREAS']} leaves out some of "
                     f"{sorted(areas(mutant))}")
-    checkable = mutant.kills - kill_matrix["cuda-only"]
+    checkable = kill_matrix.checkable(mutant)
     if not checkable:
         pytest.skip(f"{mutant.id} breaks CUDA-only clauses {sorted(mutant.kills)}; "
                     f"torch sees no CUDA device here")
-    assert sorted(checkable) == sorted(kill_matrix[mutant.target_name] - kill_matrix["cuda-only"])
+    if not kill_matrix.observed(mutant):
+        pytest.fail(f"surviving mutant {mutant.id}: no clause fails on it, a missing or weak "
+                    f"clause (it declares {sorted(checkable)})", pytrace=False)
+    assert sorted(checkable) == sorted(kill_matrix.observed(mutant))
+
+
+def test_mutation_score_is_100_percent(kill_matrix):
+    report = kill_matrix.report
+
+    assert [] == report["surviving"], "surviving mutants: a missing or weak clause each"
+    assert report["mutation_score"]["checked"] == report["mutation_score"]["killed"]

@@ -1,0 +1,221 @@
+"""Turn a ``Scenario`` into a module class and a probe callback on one target's ``pl``.
+
+The module is the kit's BoringModel-style scenario (``conformance._models``) with the
+scenario's dataloader lengths, training_step, configure_optimizers and ``self.log`` calls.
+The probe is a plain callback that snapshots what a callback can observe (counters, learning
+rates, the three metrics dicts) and writes the scenario's checkpoint.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from conformance._manual import as_list
+from conformance._models import _BASE, loader
+
+from .scenario import LogCall, Scenario
+
+__all__ = ["MONITOR", "OPTIMIZER_LAYOUTS", "PROBE_HOOKS", "build_module", "build_probe"]
+
+MONITOR = "monitored"  # the key a ReduceLROnPlateau scheduler watches (logged in training_step)
+
+# configure_optimizers return formats; the "*_config" ones wrap the scheduler in a config dict
+OPTIMIZER_LAYOUTS = {
+    "none": lambda opts, scheds: None,
+    "optimizer": lambda opts, scheds: opts[0],
+    "list": lambda opts, scheds: list(opts),
+    "tuple": lambda opts, scheds: tuple(opts),
+    "dict": lambda opts, scheds: {"optimizer": opts[0]},
+    "lists": lambda opts, scheds: (list(opts), [s["scheduler"] for s in scheds]),
+    "lists_config": lambda opts, scheds: (list(opts), list(scheds)),
+    "dict_scheduler": lambda opts, scheds: {"optimizer": opts[0],
+                                            "lr_scheduler": scheds[0]["scheduler"]},
+    "dict_monitor": lambda opts, scheds: {"optimizer": opts[0], "monitor": MONITOR,
+                                          "lr_scheduler": scheds[0]["scheduler"]},
+    "dict_config": lambda opts, scheds: {"optimizer": opts[0], "lr_scheduler": scheds[0]},
+    "list_of_dicts": lambda opts, scheds: [
+        {"optimizer": opt, "lr_scheduler": sched} for opt, sched in zip(opts, scheds)],
+}
+
+_OPTIMIZERS = {
+    "sgd": lambda params: torch.optim.SGD(params, lr=0.1),
+    "momentum": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+    "adam": lambda params: torch.optim.Adam(params, lr=0.01),
+}
+_SCHEDULERS = {
+    "step": lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5),
+    "exponential": lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9),
+    "multistep": lambda opt: torch.optim.lr_scheduler.MultiStepLR(opt, [1, 3], gamma=0.5),
+    "plateau": lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5,
+                                                                      patience=0),
+}
+
+PROBE_HOOKS = (
+    "on_sanity_check_end", "on_train_start", "on_train_epoch_start", "on_train_batch_start",
+    "on_before_optimizer_step", "on_train_batch_end", "on_train_epoch_end",
+    "on_validation_start", "on_validation_batch_end", "on_validation_epoch_end",
+    "on_validation_end", "on_train_end",
+)  # fmt: skip
+
+
+# ---- configure_optimizers ----
+
+def _configure_optimizers(spec):
+    def configure_optimizers(self):
+        groups = ([self.layer.weight], [self.layer.bias]) if spec.optimizers == 2 else (
+            [*self.layer.parameters()],)
+        optimizers = [_OPTIMIZERS[spec.optimizer](params) for params in groups]
+        schedulers = [_scheduler_config(spec, opt) for opt in optimizers] if spec.scheduler else []
+        return OPTIMIZER_LAYOUTS[spec.layout](optimizers, schedulers)
+
+    return configure_optimizers
+
+
+def _scheduler_config(spec, optimizer) -> dict:
+    config = {"scheduler": _SCHEDULERS[spec.scheduler](optimizer), "interval": spec.interval,
+              "frequency": spec.frequency}
+    if spec.scheduler == "plateau":
+        config["monitor"] = MONITOR
+    return config
+
+
+# ---- training_step ----
+
+def _loss(self, batch):
+    return self.layer(batch).sum()
+
+
+def _returned(kind, loss, batch_idx):
+    if kind == "dict":
+        return {"loss": loss}
+    if kind == "dict_extra":
+        return {"loss": loss, "extra": loss.detach() * 2}
+    if kind == "none_on_odd" and batch_idx % 2 == 1:
+        return None
+    return loss
+
+
+def _automatic_step(scenario: Scenario):
+    spec = scenario.optimization
+
+    def training_step(self, batch, batch_idx):
+        loss = _loss(self, batch)
+        if spec.scheduler == "plateau":  # the monitored value gets worse every time it is logged
+            monitor_on_step = spec.interval == "step"
+            self.log(MONITOR, float(self.global_step + batch_idx + 1), on_step=monitor_on_step,
+                     on_epoch=not monitor_on_step)
+        return _returned(scenario.training_step_returns, loss, batch_idx)
+
+    return training_step
+
+
+def _manual_step(scenario: Scenario):
+    spec = scenario.optimization
+
+    def training_step(self, batch, batch_idx):
+        optimizers = as_list(self.optimizers())
+        loss = _loss(self, batch)
+        for optimizer in optimizers:
+            optimizer.zero_grad()
+        self.manual_backward(loss)
+        for optimizer in optimizers:
+            if spec.manual_clip:
+                self.clip_gradients(optimizer, gradient_clip_val=0.5,
+                                    gradient_clip_algorithm="norm")
+            optimizer.step()
+        if spec.manual_scheduler_step == "batch":
+            _step_schedulers(self)
+        return _returned(scenario.training_step_returns, loss, batch_idx)
+
+    return training_step
+
+
+def _step_schedulers(self):
+    schedulers = self.lr_schedulers()
+    for scheduler in [] if schedulers is None else as_list(schedulers):
+        scheduler.step()
+
+
+# ---- self.log calls ----
+
+def _logging(hook, calls: list[LogCall], base):
+    """``hook`` logs every call's value (its call count times the call's rank), then runs."""
+
+    def logged(self, *args, **kwargs):
+        count = self.__dict__.setdefault("hook_calls", {}).get(hook, 0) + 1
+        self.hook_calls[hook] = count
+        for rank, call in enumerate(calls, start=1):
+            value = float(count * rank)
+            self.log(call.name, torch.tensor(value) if call.as_tensor else value,
+                     on_step=call.on_step, on_epoch=call.on_epoch, prog_bar=call.prog_bar,
+                     logger=call.logger, reduce_fx=call.reduce_fx, batch_size=call.batch_size)
+        return base(self, *args, **kwargs)
+
+    return logged
+
+
+def build_module(pl, scenario: Scenario, build=None):
+    """A fresh module of a fresh class for ``scenario`` (``build`` is ``Harness.module``)."""
+    spec = scenario.optimization
+    methods = {
+        "train_dataloader": lambda self: loader(2 * scenario.train_batches, seed=1),
+        "val_dataloader": lambda self: loader(2 * scenario.val_batches, seed=2),
+        "configure_optimizers": _configure_optimizers(spec),
+        "training_step": _manual_step(scenario) if spec.manual else _automatic_step(scenario),
+    }
+    if spec.manual:
+        methods["automatic_optimization"] = False
+        if spec.manual_scheduler_step == "epoch":
+            methods["on_train_epoch_end"] = lambda self: _step_schedulers(self)
+    for hook in dict.fromkeys(call.hook for call in scenario.logs):
+        base = methods.get(hook) or _BASE.get(hook) or getattr(pl.LightningModule, hook)
+        methods[hook] = _logging(hook, [c for c in scenario.logs if c.hook == hook], base)
+    without = () if scenario.validation_step else ("validation_step",)
+    return build(overrides=methods, without=without)
+
+
+# ---- the probe ----
+
+def _floats(metrics) -> dict:
+    return {key: float(value) for key, value in sorted(metrics.items())}
+
+
+def snapshot(trainer) -> dict:
+    """What a callback can read at this point: counters, learning rates, metrics dicts."""
+    return {
+        "global_step": trainer.global_step,
+        "epoch": trainer.current_epoch,
+        "lrs": [[group["lr"] for group in opt.param_groups] for opt in trainer.optimizers],
+        "callback_metrics": _floats(trainer.callback_metrics),
+        "logged_metrics": _floats(trainer.logged_metrics),
+        "progress_bar_metrics": _floats(trainer.progress_bar_metrics),
+    }
+
+
+def build_probe(pl, save_at=None, path=None):
+    """A callback named ``Probe``: snapshots in every ``PROBE_HOOKS`` hook, saves at ``save_at``."""
+
+    def make_hook(hook):
+        def hook_method(self, trainer, pl_module, *args):
+            self.snapshots.append(snapshot(trainer))
+            if save_at is not None and _due(save_at, hook, trainer, args):
+                trainer.save_checkpoint(path)
+                self.saved = True
+
+        hook_method.__name__ = hook
+        return hook_method
+
+    def __init__(self):
+        pl.Callback.__init__(self)
+        self.snapshots, self.saved = [], False
+
+    methods = {hook: make_hook(hook) for hook in PROBE_HOOKS}
+    return type("Probe", (pl.Callback,), {"__init__": __init__, **methods})()
+
+
+def _due(save_at, hook, trainer, args) -> bool:
+    if save_at[0] == "batch":
+        return hook == "on_train_batch_end" and (trainer.current_epoch, args[-1]) == save_at[1:]
+    if save_at[0] == "epoch_end":
+        return hook == "on_train_epoch_end" and trainer.current_epoch == save_at[1]
+    return False
