@@ -74,11 +74,20 @@ def render(found: list[Difference], old: Version, new: Version) -> list[str]:
     for difference in found:
         clause = difference.clause
         lines.append(f"{clause.id:<9} {difference.kind:<8} {clause.sentence}")
-        lines.append(f"  {old}: {difference.old}")
-        lines.append(f"  {new}: {difference.new}")
         if difference.change:
-            change = CHANGES[difference.change]
-            lines.append(f"  change {change.name} (since {change.since}): {change.evidence}")
+            lines += _change_lines(CHANGES[difference.change], downgrade=old > new)
+        else:
+            lines.append(f"  {old}: {difference.old}")
+            lines.append(f"  {new}: {difference.new}")
     clauses = len({d.clause.id for d in found})
     lines.append(f"{clauses} clause(s) differ between the {old} and {new} contracts")
     return lines
+
+
+def _change_lines(change, downgrade: bool) -> list[str]:
+    """Both sides of one change, labelled by its release: a clause with several changes in
+    the interval then reads as a sequence, not as two contradictory "V:" lines."""
+    sides = [f"  before {change.since}: {change.before}", f"  from {change.since}: {change.after}"]
+    if downgrade:
+        sides.reverse()
+    return [*sides, f"  change {change.name}: {change.evidence}"]

@@ -71,9 +71,12 @@ def _missing_reason(clause, adapter, missing) -> str:
 
 
 def _note_stale(collector, deviations) -> None:
+    from . import load_registry  # every clause, not only the collected files' (``-k``, paths)
+
+    known = load_registry()
     for name, entries in deviations.items():
         for deviation in entries:
-            if deviation.clause not in REGISTRY:
+            if deviation.clause not in known:
                 collector.stale[name].append(
                     f"{deviation.clause}: no such clause; remove the entry from the "
                     f"deviations file of {name}"
