@@ -7,6 +7,7 @@ that torch, pip options allowed (default: the CPU build the kit is developed on,
 ``torch==2.13.0``; e.g. ``LCK_TORCH="torch==2.13.0 --index-url URL"``).
 """
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -60,7 +61,7 @@ LATEST_REQUIREMENTS = [requirement for release in MATRIX if release.version == L
 @nox.session
 def tests(session):
     """Run the kit's own tests (tests/) on the latest Lightning."""
-    _install(session, *LATEST_REQUIREMENTS, "-e", ".[dev]")
+    _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -68,7 +69,7 @@ def tests(session):
 @nox.parametrize("release", [nox.param(release, id=release.id) for release in MATRIX])
 def conformance(session, release):
     """Run every clause on one Lightning release, against that release's own contract."""
-    _install_release(session, release)
+    _install(session, release.requirements)
     report_dir = MATRIX_DIR / release.id
     shutil.rmtree(report_dir, ignore_errors=True)  # a stale report must not pass for this run
     session.run("lightning-conformance", "run", "--target", release.target,
@@ -77,13 +78,20 @@ def conformance(session, release):
 
 @nox.session
 def matrix(session):
-    """Run `conformance` for every release (LCK_MATRIX_JOBS at once) and render the reports."""
-    _link_torch_base(session)  # built once here, before versions share it in parallel
-    session.install("--no-deps", "-e", ".")
-    shutil.rmtree(MATRIX_DIR, ignore_errors=True)  # no report of an earlier run may count
-    started = time.perf_counter()
-    failed = _run_matrix(session.posargs)
-    session.log(f"matrix: {len(MATRIX)} versions in {time.perf_counter() - started:.0f} s")
+    """Run `conformance` for every release (LCK_MATRIX_JOBS at once) and render the reports.
+
+    ``nox -s matrix -- --report-only`` renders the reports already in matrix-report/ (from
+    per-version CI jobs, say); other arguments go to every ``lightning-conformance run``.
+    """
+    _install(session, [])  # builds the torch base once, before versions share it in parallel
+    if session.posargs[:1] == ["--report-only"]:
+        failed = [release.id for release in MATRIX
+                  if (MATRIX_DIR / release.id).exists() and not _outcome(release, 0)[1]]
+    else:
+        shutil.rmtree(MATRIX_DIR, ignore_errors=True)  # no report of an earlier run may count
+        started = time.perf_counter()
+        failed = _run_matrix(session.posargs)
+        session.log(f"matrix: {len(MATRIX)} versions in {time.perf_counter() - started:.0f} s")
     markdown = MATRIX_DIR / "matrix.md"
     session.run("lightning-conformance", "report", str(MATRIX_DIR), "--markdown", str(markdown),
                 "--html", str(MATRIX_DIR / "matrix.html"),
@@ -94,7 +102,7 @@ def matrix(session):
             stream.write(markdown.read_text(encoding="utf-8") + "\n")
     if failed:
         session.error(f"{len(failed)} version(s) fail their own contract: {', '.join(failed)} "
-                      f"(logs: {LOG_DIR}/<id>.log)")
+                      f"(logs: {LOG_DIR.relative_to(ROOT)}/<id>.log)")
 
 
 @nox.session
@@ -102,14 +110,14 @@ def check(session):
     """Check your LightningModule: nox -s check -- package.module:Model [check options]."""
     if not session.posargs:
         session.error("name the module to check: nox -s check -- package.module:Model")
-    _install_release(session, LATEST)
+    _install(session, LATEST.requirements)
     session.run("lightning-conformance", "check", *session.posargs)
 
 
 @nox.session
 def examples(session):
     """Train each example of examples/ for a few batches and run every check on it."""
-    _install_release(session, LATEST)
+    _install(session, LATEST.requirements)
     session.run("python", "-m", "pytest", "tests/test_examples.py", "-q", "-p", "no:cacheprovider",
                 *session.posargs)
 
@@ -121,8 +129,7 @@ def gpu(session):
     On a CPU-only machine every CUDA clause skips with its reason (LCK_TORCH picks the torch
     build of the base environment).
     """
-    _install(session, *LATEST_REQUIREMENTS)
-    session.install("--no-deps", "-e", ".")
+    _install(session, LATEST_REQUIREMENTS)
     targets = ["reference", *(r.target for r in MATRIX if r.version == LATEST.version)]
     arguments = [argument for target in targets for argument in ("--target", target)]
     session.run("lightning-conformance", "run", *arguments, "--area", "DEV", "--area", "DDP",
@@ -140,21 +147,24 @@ def lint(session):
 # The `coverage` session is appended below by the coverage configuration.
 
 
-def _install_release(session, release) -> None:
-    """Install exactly one Lightning release over the shared torch, then the kit beside it."""
-    _install(session, *release.requirements)
-    # The kit's own requirements name Lightning 2, which would replace a 1.9 under test.
-    session.install("--no-deps", "-e", ".")
+def _install(session, requirements, kit=("--no-deps", "-e", ".")) -> None:
+    """Install requirements over the base's torch, then the kit; skipped when done already.
 
-
-def _install(session, *arguments) -> None:
-    """pip install into the session's environment, over the base's torch and never another.
-
-    Pinning the base's exact torch makes pip fail loudly, rather than download a second
-    torch, if a Lightning release ever asks for a torch that the base does not satisfy.
+    The kit goes in with --no-deps by default: its own requirements name Lightning 2, which
+    would replace a 1.9 under test. Pinning the base's exact torch makes pip fail loudly,
+    rather than download a second torch, if a release asks for one the base does not satisfy.
     """
     torch_version = _link_torch_base(session)
-    session.install(f"torch=={torch_version}", *arguments)
+    wanted = {"requirements": [f"torch=={torch_version}", *requirements], "kit": list(kit),
+              "pyproject": hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()}
+    stamp = Path(session.virtualenv.location) / "lck-installed.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        session.log(f"installed already: {' '.join(requirements)} and the kit "
+                    "(--no-reuse-existing-virtualenvs installs anew)")
+        return
+    session.install(*wanted["requirements"])
+    session.install(*kit)
+    stamp.write_text(json.dumps(wanted))
 
 
 def _link_torch_base(session) -> str:

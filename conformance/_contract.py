@@ -88,8 +88,8 @@ CHANGES: dict[str, Change] = {
         Change(
             "epoch_end_hooks_removed",
             "2.0.0",
-            before="training_epoch_end, validation_epoch_end and test_epoch_end are called "
-            "with the step outputs.",
+            before="training_epoch_end, validation_epoch_end and test_epoch_end get the step "
+            "outputs, before on_*_epoch_end; the evaluation ones run even when not overridden.",
             after="Defining training_epoch_end, validation_epoch_end or test_epoch_end raises "
             "NotImplementedError when the stage starts.",
             evidence="Lightning 2.0.0 CHANGELOG, PR #16520 (trainer/configuration_validator.py)",
@@ -183,10 +183,9 @@ CHANGES: dict[str, Change] = {
         Change(
             "optimizer_idx_removed",
             "2.0.0",
-            before="The optimizer hooks (optimizer_step, optimizer_zero_grad, "
-            "on_before_optimizer_step, configure_gradient_clipping, lr_scheduler_step) receive "
-            "optimizer_idx after their first argument, even with one optimizer or in manual "
-            "optimization; training_step takes it when several optimizers run automatically.",
+            before="optimizer_step, optimizer_zero_grad, on_before_optimizer_step, "
+            "configure_gradient_clipping and lr_scheduler_step receive optimizer_idx, even with "
+            "one optimizer; so does training_step with several optimizers.",
             after="No hook receives optimizer_idx.",
             evidence="Lightning 2.0.0 CHANGELOG (Removed: the optimizer_idx arguments); the hook "
             "signatures of core/module.py in 2.0.9 have none (observed)",
@@ -204,33 +203,35 @@ CHANGES: dict[str, Change] = {
         Change(
             "toggle_optimizer_takes_optimizer",
             "2.0.0",
-            before="toggle_optimizer(optimizer, optimizer_idx) and untoggle_optimizer(optimizer_idx) "
-            "name the optimizer by its index too.",
-            after="toggle_optimizer(optimizer) and untoggle_optimizer(optimizer) take the optimizer "
-            "alone.",
+            before="toggle_optimizer(optimizer, optimizer_idx) and "
+            "untoggle_optimizer(optimizer_idx) name the optimizer by its index too.",
+            after="toggle_optimizer(optimizer) and untoggle_optimizer(optimizer) take the "
+            "optimizer alone.",
             evidence="Lightning 2.0.0 CHANGELOG, PR #16560 (core/module.py::"
             "LightningModule.toggle_optimizer)",
         ),
         Change(
             "manual_output_error_without_epoch_end",
             "2.0.0",
-            before="Another manual training_step output raises 'must either return a Tensor, a dict "
-            "with extras to pass to `training_epoch_end` or have no return'.",
-            after="Another manual training_step output raises 'must either return a Tensor or have "
-            "no return'.",
-            evidence="loops/optimization/manual.py::ManualResult.from_training_step_output lost the "
-            "mention with training_epoch_end (Lightning 2.0.0 CHANGELOG, PR #16520); observed on "
-            "1.9.5 and 2.0.0",
+            before="Another manual training_step output raises 'must either return a Tensor, a "
+            "dict with extras to pass to `training_epoch_end` or have no return'.",
+            after="Another manual training_step output raises 'must either return a Tensor or "
+            "have no return'.",
+            evidence="loops/optimization/manual.py::ManualResult.from_training_step_output no "
+            "longer names training_epoch_end, removed in 2.0.0 (CHANGELOG, PR #16520); observed "
+            "on 1.9.5 and 2.0.0",
         ),
         Change(
             "manual_none_output_empty_dict",
             "2.0.0",
-            before="When a manual training_step returns None, on_train_batch_end gets an empty "
-            "list as outputs.",
-            after="When a manual training_step returns None, on_train_batch_end gets an empty dict.",
-            evidence="1.9.5 loops/epoch/training_epoch_loop.py::_prepare_outputs_training_batch_end "
-            "turns an empty output into []; 2.0.0 loops/training_epoch_loop.py::advance passes the "
-            "output on unchanged (observed on both)",
+            before="When a manual training_step returns None, on_train_batch_end gets an "
+            "empty list as outputs.",
+            after="When a manual training_step returns None, on_train_batch_end gets an "
+            "empty dict.",
+            evidence="1.9.5 loops/epoch/training_epoch_loop.py::"
+            "_prepare_outputs_training_batch_end turns an empty output into []; 2.0.0 "
+            "loops/training_epoch_loop.py::advance passes the output on unchanged (observed on "
+            "both)",
         ),
         Change(
             "train_dataloader_before_train_mode",

@@ -49,6 +49,7 @@ def html_page(matrix: Matrix) -> str:
 def _filters(matrix: Matrix) -> str:
     per_area = Counter(row.area for row in matrix.rows)
     present = Counter(cell.kind for row in matrix.rows for cell in row.cells)
+    hidden = "" if present["failed"] or present["stale"] else " hidden"
     areas = "".join(_chip("area", area, f"{area} <small>{per_area[area]}</small>")
                     for area in matrix.areas)
     kinds = "".join(_chip("status", kind, f"{SYMBOLS[kind]} {_word(kind)}")
@@ -59,7 +60,7 @@ def _filters(matrix: Matrix) -> str:
             f'<div class="group"><b>Status</b>{kinds}'
             '<button type="button" class="all" data-name="status">all/none</button></div>'
             '<input type="search" name="q" placeholder="Filter by clause ID or words">'
-            '<button type="button" id="open-failures">open all failures</button>'
+            f'<button type="button" id="open-failures"{hidden}>open all failures</button>'
             '<span id="shown"></span></form>')
 
 

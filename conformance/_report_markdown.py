@@ -57,11 +57,13 @@ def _counts(matrix: Matrix) -> list[str]:
 def _area(matrix: Matrix, area: str, reasons: dict) -> list[str]:
     rows = [row for row in matrix.rows if row.area == area]
     tally = {kind: sum(cell.kind == kind for row in rows for cell in row.cells)
-             for kind in ("failed", "variant", "skipped", "deviation")}
+             for kind in ("failed", "stale", "variant", "skipped", "deviation")}
     summary = " · ".join(f"{SYMBOLS[k]} {n}" for k, n in tally.items() if n)
-    opened = " open" if tally["failed"] else ""
+    if all(cell.kind == "passed" for row in rows for cell in row.cells):
+        summary = "all passed"
+    opened = " open" if tally["failed"] or tally["stale"] else ""
     lines = [f"<details{opened}><summary><b>{area}</b>: {len(rows)} clauses"
-             + (f" · {summary}" if summary else " · all passed") + "</summary>", ""]
+             + (f" · {summary}" if summary else "") + "</summary>", ""]
     lines += _header(matrix, "Clause")
     for row in rows:
         cells = [_symbol(row.id, cell, reasons) for cell in row.cells]
@@ -117,8 +119,12 @@ def _reasons(reasons: dict) -> list[str]:
     if not reasons:
         return []
     lines = ["## Skip and deviation reasons", ""]
-    lines += [f"{number}. {_text(reason)}" for reason, number in reasons.items()]
+    lines += [f"{number}. {_text(_shorten(reason))}" for reason, number in reasons.items()]
     return lines + [""]
+
+
+def _shorten(reason: str, limit: int = 200) -> str:
+    return reason if len(reason) <= limit else reason[:limit - 1].rstrip() + "…"
 
 
 def _changes(matrix: Matrix) -> list[str]:

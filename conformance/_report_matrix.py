@@ -155,9 +155,12 @@ def _column(path: Path) -> Column:
         raise ReportError(f"{path}: not a JSON report ({error})") from None
     if not isinstance(report, dict) or report.get("$schema") != SCHEMA_ID:
         raise ReportError(f"{path}: not a lightning-conformance report (no $schema {SCHEMA_ID})")
-    return Column(report["target"], report["target_version"], report["contract_version"],
-                  (path,), report.get("created", ""),
-                  {clause["id"]: clause for clause in report["clauses"]})
+    try:
+        return Column(report["target"], report["target_version"], report["contract_version"],
+                      (path,), report.get("created", ""),
+                      {clause["id"]: clause for clause in report["clauses"]})
+    except (KeyError, TypeError) as error:
+        raise ReportError(f"{path}: the report lacks the field {error}") from None
 
 
 def _version(text: str) -> Version:

@@ -37,7 +37,7 @@ from .evaluation_loop import EvaluationLoop
 from .fetching import Fetcher, SingleLoader
 from .manual import ManualOptimization
 from .optimization import AutomaticOptimization
-from .restart import begin_epoch, continue_epoch
+from .restart import begin_epoch, continue_epoch, start_fit
 from .schedulers import step_lr_schedulers
 
 __all__ = ["FitLoop"]
@@ -48,7 +48,7 @@ class FitLoop:
 
     # what a checkpoint's progress needs besides the counters below (see progress.py, restart.py)
     epochs_started = batches_completed = epoch_start_steps = 0
-    restart_batches = None  # the batches a restored checkpoint counted in its unfinished epoch
+    restart = None  # a restored checkpoint's Restart, until the first epoch after it ends
     resuming = False  # until the first epoch after a restored checkpoint has started
 
     def __init__(self, trainer, min_epochs, max_epochs, min_steps, max_steps):
@@ -95,6 +95,7 @@ class FitLoop:
         self.setup_data()  # calls train_dataloader
         if self.done or trainer.limit_train_batches == 0:
             return
+        start_fit(self)  # after a restored checkpoint: the epoch it resumes or restarts in
         torch.set_grad_enabled(True)
         if self.should_check_val_epoch() and self.val_loop.loaders is None:
             # without a sanity check, the val dataloader is loaded here, before on_train_start
@@ -105,6 +106,11 @@ class FitLoop:
         while not self.done:
             self.run_epoch()
         trainer._call("on_train_end")
+
+    @property
+    def restarting(self):
+        """Whether fit restarts inside a restored checkpoint's epoch (see restart.py)."""
+        return self.restart is not None and self.restart.restarting
 
     @property
     def done(self):
@@ -122,7 +128,7 @@ class FitLoop:
         # reloads the train dataloader when reload_dataloaders_every_n_epochs says so
         self.setup_data()
         set_sampler_epoch(self.loader, self.epochs_processed)
-        if begin_epoch(self):  # False when a checkpoint resumes inside this epoch
+        if begin_epoch(self):  # False when a checkpoint restarts inside this epoch
             trainer._call("on_train_epoch_start")
         self.run_batches()
         self.epochs_processed += 1
@@ -132,16 +138,22 @@ class FitLoop:
             # plateau "epoch" schedulers step after on_train_epoch_end: metrics may be logged there
             self.update_lr_schedulers("epoch", plateau=True)
         self.epochs_completed += 1
+        self.restart = None
 
     def run_batches(self):
-        self.batches_ready, self.is_last_batch = 0, False
         if self.trainer.current_epoch > 0 and not self.resuming:
             # a new iterator per epoch; the first one (also the first after a resume) was made
             # when the data was loaded (Lightning: _TrainingEpochLoop.on_run_start)
             self.fetcher.restart()
         self.resuming = False
-        self.batches_ready = self.batches_completed = continue_epoch(self)
-        while not self._epoch_done():
+        continue_epoch(self)
+        restarted = self.restarting  # its first iteration runs even if the batches are done
+        while restarted or not self._epoch_done():
+            if restarted and self._should_check_val() and self.restart.batch_stage == "on_last":
+                self.after_batch(validate=False)  # that validation ran before the checkpoint
+                restarted = False
+                continue
+            restarted = False
             try:
                 self.run_batch()
             except StopIteration:  # data exhausted, or on_train_batch_start returned -1
@@ -184,10 +196,10 @@ class FitLoop:
         self.batches_completed = self.batches_ready
         trainer._logger_connector.on_train_batch_end()
 
-    def after_batch(self):
+    def after_batch(self, validate=True):
         """Validate when due, then step plateau schedulers (Lightning's ``on_advance_end``)."""
         trainer = self.trainer
-        if self._should_check_val():
+        if validate and self._should_check_val():
             trainer.validating = True
             if not self.should_accumulate():  # gradients would hold memory during validation
                 trainer._call_module("on_validation_model_zero_grad")
@@ -202,6 +214,8 @@ class FitLoop:
         """Step due schedulers; "step" ones never while gradients are still being accumulated."""
         if interval == "step" and self.should_accumulate():
             return
+        if interval == "epoch" and plateau and self.restarting:
+            return  # the metrics a restarted epoch's plateau schedulers monitor were not saved
         if not self.trainer.lightning_module.automatic_optimization:
             return  # manual optimization steps its own schedulers
         step_lr_schedulers(self.trainer, interval, plateau, self.batch_idx)

@@ -7,6 +7,8 @@ translates them both ways, so that Lightning resumes from the reference's checkp
 reference from Lightning's.
 """
 
+from .restart import plan_restart
+
 __all__ = ["loops_state", "restore_fit_progress"]
 
 
@@ -98,24 +100,17 @@ def _optimizer_steps(state, automatic):
 def restore_fit_progress(fit_loop, state, automatic):
     """Set the fit loop's counters from Lightning's ``loops["fit_loop"]`` entry.
 
-    Three cases, by where the checkpoint was written: after the epoch was processed (in
-    ``on_train_epoch_end``: the next epoch starts afresh), inside an epoch (it is finished,
-    starting after the batches the checkpoint counted), or between epochs.
+    Where the checkpoint was written (inside an epoch, in ``on_train_epoch_end``, after fit)
+    decides how fit goes on: ``restart.plan_restart`` reads it from the same counters.
     """
     epochs = state["epoch_progress"]["current"]
     batches = state["epoch_loop.batch_progress"]
     fit_loop.optimizer_steps = fit_loop.epoch_start_steps = _optimizer_steps(state, automatic)
     fit_loop.batches_that_stepped = state["epoch_loop.state_dict"].get("_batches_that_stepped", 0)
     fit_loop.total_batches_ready = batches["total"]["processed"]
-    fit_loop.restart_batches = None
     fit_loop.resuming = True  # the first epoch keeps the iterator made when the data was loaded
-    if epochs["processed"] > epochs["completed"]:
-        fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["processed"]
-        fit_loop.epochs_started = epochs["processed"]
-        return
-    fit_loop.epochs_processed = fit_loop.epochs_completed = epochs["completed"]
     fit_loop.epochs_started = epochs["started"]
-    if epochs["started"] > epochs["processed"]:
-        fit_loop.restart_batches = batches["current"]["processed"]
-        if batches["current"]["completed"] < batches["current"]["processed"]:
-            fit_loop.batches_that_stepped += 1  # saved in on_train_batch_end, before the count
+    fit_loop.epochs_processed = epochs["processed"]
+    fit_loop.epochs_completed = epochs["completed"]
+    iteration_based = fit_loop.max_steps != -1
+    fit_loop.restart = plan_restart(state["epoch_progress"], batches, iteration_based)

@@ -1,15 +1,29 @@
-"""Finishing an epoch that a restored checkpoint interrupted (Lightning 2.5+ restart rules).
+"""Resuming fit from a restored checkpoint: Lightning 2.5+'s restart stages (one process).
 
-A checkpoint written inside an epoch (``every_n_train_steps``, or at validation end) is resumed
-in that epoch: ``on_train_epoch_start`` is not called again, batch indices continue after the
-batches the checkpoint counted, and a fresh iterator supplies the remaining batches (Lightning
-does not fast-forward a dataloader that has no ``state_dict``; it warns instead).
+Where the checkpoint was written decides how fit goes on (Lightning's ``update_restart_stage`` in
+``loops/fit_loop.py`` and ``loops/training_epoch_loop.py``). The saved epoch is *restarted* when
+the checkpoint was written inside it, or whenever training is iteration-based (``max_steps`` set):
+
+* there is no sanity check;
+* the epoch goes on without ``on_train_epoch_start``; its batch indices continue after the
+  batches the checkpoint counted, taken from a fresh iterator (Lightning does not fast-forward a
+  dataloader that has no ``state_dict``; it warns instead);
+* the first iteration runs even when the epoch's batches are all done; validation that was due
+  at the saved batch is not run again (from an ``on_train_epoch_end`` checkpoint, that iteration
+  trains nothing when validation was due, else one more batch);
+* plateau "epoch" schedulers are not stepped at the end of that epoch.
+
+A checkpoint written at the epoch's last ``on_train_batch_end`` restarts into the next epoch
+(still without its ``on_train_epoch_start``). One written in ``on_train_epoch_end`` of
+epoch-based training is *resumed*: the next epoch starts afresh, after the sanity check.
 """
 
 import math
 import warnings
+from dataclasses import dataclass
 
-__all__ = ["MID_EPOCH_WARNING", "begin_epoch", "continue_epoch"]
+__all__ = ["MID_EPOCH_WARNING", "Restart", "begin_epoch", "continue_epoch", "plan_restart",
+           "start_fit"]
 
 MID_EPOCH_WARNING = (
     "You're resuming from a checkpoint that ended before the epoch ended and your dataloader is"
@@ -19,9 +33,76 @@ MID_EPOCH_WARNING = (
 )
 
 
+@dataclass
+class Restart:
+    """Where a restored checkpoint was written, in Lightning's terms, and its batch counters."""
+
+    restarting: bool
+    stage: str | None  # "mid_epoch", "on_epoch_end", "resumed_on_epoch_end" or None
+    batch_stage: str | None  # "on_train_batch_end", "on_last" or None
+    batches_ready: int  # the saved epoch's batch counters (``batch_progress.current``)
+    batches_completed: int
+    is_last_batch: bool
+
+    @property
+    def continues_epoch(self):
+        return self.stage in ("mid_epoch", "on_epoch_end")
+
+
+def _stage(epochs, restarting):
+    """The epoch stage from ``epoch_progress.total``: which hook the checkpoint was written in."""
+    ready, started, processed, completed = (epochs[key] for key in
+                                            ("ready", "started", "processed", "completed"))
+    if started != ready:
+        # Note: saved inside on_train_epoch_start; the reference counts an epoch as started
+        # before that hook, so it never writes this, and restarts such a file like any other.
+        return None
+    if processed == started - 1 and completed == processed and restarting:
+        return "mid_epoch"
+    if processed == started and completed == processed - 1:
+        return "on_epoch_end" if restarting else "resumed_on_epoch_end"
+    return None
+
+
+def _batch_stage(batches, restarting):
+    total = batches["total"]
+    if not restarting or total["started"] != total["ready"] or total["processed"] != total["ready"]:
+        return None
+    if total["completed"] == total["processed"] - 1:
+        return "on_train_batch_end"
+    return "on_last" if total["completed"] == total["processed"] else None
+
+
+def plan_restart(epoch_progress, batch_progress, iteration_based):
+    """The ``Restart`` a checkpoint's fit-loop progress asks for."""
+    current = epoch_progress["current"]
+    unfinished = current["ready"] != current["processed"] or current["started"] != current["processed"]
+    restarting = unfinished or iteration_based
+    batches = batch_progress["current"]
+    return Restart(restarting, _stage(epoch_progress["total"], restarting),
+                   _batch_stage(batch_progress, restarting), batches["ready"],
+                   batches["completed"], batch_progress["is_last_batch"])
+
+
+def start_fit(fit_loop):
+    """Settle the epoch counter before on_train_start (Lightning's ``FitLoop.reset``)."""
+    restart = fit_loop.restart
+    if restart is None:
+        return
+    if restart.stage == "resumed_on_epoch_end":
+        fit_loop.epochs_completed += 1
+    if restart.batch_stage == "on_train_batch_end" and restart.stage == "mid_epoch" and (
+        restart.is_last_batch
+    ):  # saved at the epoch's last batch: that epoch counts as done
+        fit_loop.epochs_processed += 1
+        fit_loop.epochs_completed += 1
+    if fit_loop.max_steps == -1:  # epoch-based training resumes at the processed epoch
+        fit_loop.epochs_completed = fit_loop.epochs_processed
+
+
 def begin_epoch(fit_loop):
-    """Count a new epoch as started; False when the epoch is one a checkpoint resumes inside."""
-    if fit_loop.restart_batches is not None:
+    """Count a new epoch as started; False when the epoch is one a checkpoint restarts inside."""
+    if fit_loop.restart is not None and fit_loop.restart.continues_epoch:
         return False
     fit_loop.epochs_started += 1
     fit_loop.epoch_start_steps = fit_loop.optimizer_steps
@@ -29,20 +110,33 @@ def begin_epoch(fit_loop):
 
 
 def continue_epoch(fit_loop):
-    """The number of batches this epoch starts after (0 unless resuming inside it)."""
-    done, fit_loop.restart_batches = fit_loop.restart_batches, None
-    if done is None:
-        return 0
-    if fit_loop.max_batches != math.inf and not _resumable(fit_loop.loader):
-        accumulate = fit_loop.trainer.accumulate_grad_batches
-        steps_per_epoch = math.ceil(fit_loop.max_batches / accumulate)
-        if fit_loop.optimizer_steps % steps_per_epoch != 0:
-            warnings.warn(MID_EPOCH_WARNING, stacklevel=3)
-    fetcher = fit_loop.fetcher
-    if fetcher.length is not None:  # the fresh iterator ends after the remaining batches
-        fetcher.fetched = done
-        fetcher.done = done >= fetcher.length
-    return done
+    """Set the epoch's batch counters: zero, or where a restored checkpoint left them."""
+    restart = fit_loop.restart
+    fit_loop.batches_ready, fit_loop.is_last_batch = 0, False
+    if restart is None or not restart.restarting:
+        fit_loop.batches_completed = 0
+        return
+    fit_loop.batches_ready, fit_loop.is_last_batch = restart.batches_ready, restart.is_last_batch
+    completed = restart.batches_completed
+    if not fit_loop.should_accumulate() and restart.batch_stage != "on_last":
+        fit_loop.batches_that_stepped += 1  # the saved batch stepped after the checkpoint
+    if restart.batch_stage == "on_train_batch_end":
+        completed += 1
+        if completed >= fit_loop.trainer.num_training_batches:  # it was the epoch's last one
+            completed, fit_loop.is_last_batch = 0, False
+    fit_loop.batches_ready = fit_loop.batches_completed = completed
+    _warn_if_not_resumable(fit_loop)
+    if fit_loop.fetcher.length is not None:  # the fresh iterator counts on from there
+        fit_loop.fetcher.fetched = completed
+
+
+def _warn_if_not_resumable(fit_loop):
+    if fit_loop.max_batches == math.inf or _resumable(fit_loop.loader):
+        return
+    accumulate = fit_loop.trainer.accumulate_grad_batches
+    steps_per_epoch = math.ceil(fit_loop.max_batches / accumulate)
+    if fit_loop.optimizer_steps % steps_per_epoch != 0:
+        warnings.warn(MID_EPOCH_WARNING, stacklevel=4)
 
 
 def _resumable(loader):

@@ -244,6 +244,8 @@ class Trainer(TrainerLogging, HookCalls, DataConnection, TrainerProperties):
         """A few validation batches before training, between the sanity-check callback hooks."""
         if not (self.enable_validation and self.num_sanity_val_steps > 0):
             return
+        if self.fit_loop.restarting:  # it would disturb the restored state (restart.py)
+            return
         stage = self.state.stage
         self.sanity_checking = True
         self._reset_logged_metrics()

@@ -231,7 +231,7 @@ MUTANTS = [
        "        if True:"),
     _m("step-plateau-before-validation", "OPT-050",
        "fit_loop.py",
-       "        if self._should_check_val():\n            trainer.validating = True",
+       "        if validate and self._should_check_val():\n            trainer.validating = True",
        '        self.update_lr_schedulers("step", plateau=True)\n'
-       "        if self._should_check_val():\n            trainer.validating = True"),
+       "        if validate and self._should_check_val():\n            trainer.validating = True"),
 ]
