@@ -254,3 +254,42 @@ def _outcome(release, code) -> tuple[str, bool]:
     if not ran:
         parts.append(f"but {release.target} {data['target_version']} ran")
     return ", ".join(parts), code == 0 and ran
+
+
+@nox.session
+def flake(session):
+    """Run the clauses 20 times in random order on reference and lightning: none may change.
+
+    pytest-randomly is installed in this session only (other sessions keep pytest's order);
+    ``nox -s flake -- --runs 3`` runs fewer, ``-- --seed N`` replays; see tests/flake.py.
+    Each run's reports go to flake-report/run-NN/, the comparison to flake-report/flake.json.
+    """
+    _install(session, [*LATEST.requirements, "pytest-randomly"])
+    session.run("python", "-m", "tests.flake", "--target", "reference", "--target", "lightning",
+                *session.posargs)
+
+
+# The kill matrix is left out of `coverage`: its mutants are copies of reference/ outside
+# the measured packages, and it takes most of the test time.
+_KILL_MATRIX = ("test_reference_passes_every_clause", "test_mutant_fails_exactly_its_clauses",
+                "test_mutation_score_is_100_percent")
+
+
+@nox.session
+def coverage(session):
+    """Measure line and branch coverage of reference/, conformance/, adapters/ (at least 90%).
+
+    The clause suite on reference and lightning, then the kit's tests, run under coverage.py
+    with subprocesses and DDP ranks measured too ([tool.coverage] in pyproject.toml); the
+    data is combined, reported in the terminal and in htmlcov/index.html.
+    """
+    _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider",
+                "--target", "reference", "--target", "lightning")
+    deselect = [f"--deselect=tests/test_mutants.py::{test}" for test in _KILL_MATRIX]
+    session.run("coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", *deselect,
+                *session.posargs)
+    session.run("coverage", "combine", "-q")
+    session.run("coverage", "html", "-q")  # first: a report under 90% still leaves the pages
+    session.run("coverage", "report", "--fail-under=90")

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import _ddp_preload
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DistributedRun",
@@ -151,6 +153,10 @@ def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess
         # every other rank, and anything a rank starts, is in it: one killpg reaches them all.
         group = {"process_group": ranks[0].pid if ranks else 0}
         with open(root / f"rank{global_rank}.stderr", "wb") as stderr:
+            if _ddp_preload.enabled():  # the kill matrix: fork from a server with torch loaded
+                ranks.append(_ddp_preload.start_rank(command[3:], env, stderr.name,
+                                                     group["process_group"]))
+                continue
             ranks.append(subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
                                           stdout=stderr, stderr=stderr, **group))
     return ranks

@@ -53,10 +53,7 @@ _EMPTY_DEFAULTS = {
     )
 }
 
-
-def _is_empty_default(hook, fn):
-    default = _EMPTY_DEFAULTS.get(hook)
-    return default is not None and getattr(fn, "__func__", None) is default
+_NOT_EMPTY = object()  # the default of hooks outside the table: no function is it
 
 
 class HookCalls:
@@ -83,11 +80,13 @@ class HookCalls:
                         fn(self, module, *args, **kwargs)
 
     def _call_module(self, hook, *args, **kwargs):
-        fn = getattr(self.lightning_module, hook)
-        if not callable(fn) or _is_empty_default(hook, fn):
+        module = self.lightning_module
+        fn = getattr(module, hook)
+        empty_default = getattr(fn, "__func__", None) is _EMPTY_DEFAULTS.get(hook, _NOT_EMPTY)
+        if empty_default or not callable(fn):
             return None
         # the *_step methods run in the precision plugin's context (autocast, default dtype)
-        with _current_hook(self.lightning_module, hook), self.precision_plugin.hook_context(hook):
+        with _current_hook(module, hook), self.precision_plugin.hook_context(hook):
             return fn(*args, **kwargs)
 
     def _call_datamodule(self, hook, *args, **kwargs):

@@ -37,7 +37,7 @@ from .evaluation_loop import EvaluationLoop
 from .fetching import Fetcher, SingleLoader
 from .manual import ManualOptimization
 from .optimization import AutomaticOptimization
-from .restart import begin_epoch, continue_epoch, start_fit
+from .restart import begin_epoch, continue_epoch, first_iteration, start_fit
 from .schedulers import step_lr_schedulers
 
 __all__ = ["FitLoop"]
@@ -47,7 +47,8 @@ class FitLoop:
     """Counts epochs and optimizer steps, and runs the training epochs of ``Trainer.fit``."""
 
     # what a checkpoint's progress needs besides the counters below (see progress.py, restart.py)
-    epochs_started = batches_completed = epoch_start_steps = 0
+    epochs_started = batches_completed = epoch_start_steps = batches_skipped = 0
+    skipped_at = None  # total_batches_ready when on_train_batch_start last returned -1
     restart = None  # a restored checkpoint's Restart, until the first epoch after it ends
     resuming = False  # until the first epoch after a restored checkpoint has started
 
@@ -147,13 +148,11 @@ class FitLoop:
             self.fetcher.restart()
         self.resuming = False
         continue_epoch(self)
-        restarted = self.restarting  # its first iteration runs even if the batches are done
-        while restarted or not self._epoch_done():
-            if restarted and self._should_check_val() and self.restart.batch_stage == "on_last":
-                self.after_batch(validate=False)  # that validation ran before the checkpoint
-                restarted = False
-                continue
-            restarted = False
+        first = first_iteration(self)  # None, or how a restarted epoch's first one goes
+        if first == "no batch":
+            self.after_batch(validate=False)
+        while first == "batch" or not self._epoch_done():
+            first = None
             try:
                 self.run_batch()
             except StopIteration:  # data exhausted, or on_train_batch_start returned -1
@@ -182,6 +181,8 @@ class FitLoop:
             skip_rest_of_epoch = response == -1
             if skip_rest_of_epoch:
                 self.is_last_batch = True
+                self.batches_skipped += 1  # ready and processed, never started (progress.py)
+                self.skipped_at = self.total_batches_ready
             elif trainer.lightning_module.automatic_optimization:
                 outputs = self.optimization.run(batch, batch_idx)
             else:

@@ -21,11 +21,13 @@ def _tracker(ready, completed, started=None, processed=None):
     return tracker
 
 
-def _batch_progress(current=(0, 0), total=(0, 0), is_last_batch=False):
-    (ready, completed), (total_ready, total_completed) = current, total
+def _batch_progress(current=(0, 0, 0), total=(0, 0, 0), is_last_batch=False):
+    # (ready = processed, started, completed): a batch skipped by on_train_batch_start returning
+    # -1 is ready and processed, but neither started nor completed
+    (ready, started, completed), (total_ready, total_started, total_completed) = current, total
     return {
-        "total": _tracker(total_ready, total_completed, total_ready, total_ready),
-        "current": _tracker(ready, completed, ready, ready),
+        "total": _tracker(total_ready, total_completed, total_started, total_ready),
+        "current": _tracker(ready, completed, started, ready),
         "is_last_batch": is_last_batch,
     }
 
@@ -50,10 +52,13 @@ def _fit_loop_state(trainer):
     fit = trainer.fit_loop
     started = fit.epochs_started
     epochs = _tracker(started, fit.epochs_completed, started, fit.epochs_processed)
-    unfinished = fit.batches_ready - fit.batches_completed  # a save inside on_train_batch_end
+    skipped = int(fit.skipped_at == fit.total_batches_ready)  # this epoch's last batch
+    # a save inside on_train_batch_end: that batch is not completed yet
+    unfinished = fit.batches_ready - fit.batches_completed - skipped
+    total_started = fit.total_batches_ready - fit.batches_skipped
     batches = _batch_progress(
-        (fit.batches_ready, fit.batches_completed),
-        (fit.total_batches_ready, fit.total_batches_ready - unfinished),
+        (fit.batches_ready, fit.batches_ready - skipped, fit.batches_completed),
+        (fit.total_batches_ready, total_started, total_started - unfinished),
         fit.is_last_batch,
     )
     steps, epoch_steps = fit.optimizer_steps, fit.optimizer_steps - fit.epoch_start_steps
@@ -108,6 +113,9 @@ def restore_fit_progress(fit_loop, state, automatic):
     fit_loop.optimizer_steps = fit_loop.epoch_start_steps = _optimizer_steps(state, automatic)
     fit_loop.batches_that_stepped = state["epoch_loop.state_dict"].get("_batches_that_stepped", 0)
     fit_loop.total_batches_ready = batches["total"]["processed"]
+    fit_loop.batches_skipped = batches["total"]["ready"] - batches["total"]["started"]
+    skipped_now = batches["current"]["ready"] > batches["current"]["started"]
+    fit_loop.skipped_at = fit_loop.total_batches_ready if skipped_now else None
     fit_loop.resuming = True  # the first epoch keeps the iterator made when the data was loaded
     fit_loop.epochs_started = epochs["started"]
     fit_loop.epochs_processed = epochs["processed"]

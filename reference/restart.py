@@ -22,8 +22,8 @@ import math
 import warnings
 from dataclasses import dataclass
 
-__all__ = ["MID_EPOCH_WARNING", "Restart", "begin_epoch", "continue_epoch", "plan_restart",
-           "start_fit"]
+__all__ = ["MID_EPOCH_WARNING", "Restart", "begin_epoch", "continue_epoch", "first_iteration",
+           "plan_restart", "start_fit"]
 
 MID_EPOCH_WARNING = (
     "You're resuming from a checkpoint that ended before the epoch ended and your dataloader is"
@@ -76,7 +76,7 @@ def _batch_stage(batches, restarting):
 def plan_restart(epoch_progress, batch_progress, iteration_based):
     """The ``Restart`` a checkpoint's fit-loop progress asks for."""
     current = epoch_progress["current"]
-    unfinished = current["ready"] != current["processed"] or current["started"] != current["processed"]
+    unfinished = any(current[key] != current["processed"] for key in ("ready", "started"))
     restarting = unfinished or iteration_based
     batches = batch_progress["current"]
     return Restart(restarting, _stage(epoch_progress["total"], restarting),
@@ -128,6 +128,17 @@ def continue_epoch(fit_loop):
     _warn_if_not_resumable(fit_loop)
     if fit_loop.fetcher.length is not None:  # the fresh iterator counts on from there
         fit_loop.fetcher.fetched = completed
+
+
+def first_iteration(fit_loop):
+    """How a restarted epoch's first iteration goes: "batch" (it trains one even when the epoch's
+    batches are done), "no batch" (validation was due at the saved batch: it ran before the
+    checkpoint, and the iteration only closes the batch), or None (not restarting)."""
+    if not fit_loop.restarting:
+        return None
+    if fit_loop.restart.batch_stage == "on_last" and fit_loop._should_check_val():
+        return "no batch"
+    return "batch"
 
 
 def _warn_if_not_resumable(fit_loop):

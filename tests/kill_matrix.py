@@ -44,6 +44,7 @@ class KillMatrix:
     failed: dict[str, set[str]] = field(default_factory=dict)  # target name -> clause IDs
     cuda_only: set[str] = field(default_factory=set)  # skipped on the reference: no CUDA here
     runs: list[dict] = field(default_factory=list)  # one entry per pytest run (area, seconds)
+    totals: dict = field(default_factory=dict)  # jobs, wall and CPU seconds of all runs
     report: dict = field(default_factory=dict)  # what write_report wrote
 
     def add_run(self, area: str, mutants: list[str], seconds: float,
@@ -102,6 +103,7 @@ def as_dict(matrix: KillMatrix, mutants, clauses: dict[str, str], checked) -> di
         "mutation_score": _score(entries),
         "reference_failed": sorted(matrix.failed.get("reference", set())),
         "cuda_only": sorted(matrix.cuda_only),
+        "totals": matrix.totals,
         "runs": matrix.runs,
         "surviving": [e["id"] for e in entries if e["verdict"] == "survived"],
         "mismatched": [e["id"] for e in entries if e["verdict"] == "mismatch"],
@@ -123,7 +125,8 @@ def _markdown(report: dict) -> str:
         lines += [f"## {title}", "", *([f"- `{m}`" for m in report[key]] or ["None."]), ""]
     lines += ["## Areas without mutants", "",
               *(f"- {area}: {why}" for area, why in report["not_by_mutants"].items()), "",
-              "## Runs", "", "| area | mutants | seconds |", "| --- | ---: | ---: |",
+              "## Runs", "", _totals_line(report["totals"]), "",
+              "| area | mutants | seconds |", "| --- | ---: | ---: |",
               *(f"| {r['area']} | {r['mutants']} | {r['seconds']} |" for r in report["runs"]),
               "", "## Clauses and the mutants that kill them", "",
               "| clause | mutants | killed by |", "| --- | ---: | --- |"]
@@ -131,6 +134,13 @@ def _markdown(report: dict) -> str:
         killers = ", ".join(f"`{m}`" for m in entry["killed_by"]) or "**none**"
         lines.append(f"| {clause_id} | {len(entry['killed_by'])} | {killers} |")
     return "\n".join(lines) + "\n"
+
+
+def _totals_line(totals: dict) -> str:
+    if not totals:
+        return ""
+    return (f"{totals['runs']} pytest runs, {totals['jobs']} at a time: "
+            f"{totals['wall_seconds']:.0f} s wall, {totals['cpu_seconds']:.0f} s CPU.")
 
 
 def write_report(matrix: KillMatrix, mutants, clauses: dict[str, str], checked,

@@ -1,41 +1,94 @@
 """Differential testing: Hypothesis scenarios run on the reference and on Lightning 2.6.6.
 
-Each scenario (``tests/differential/strategies.py``) is run on both targets and everything
-observable is compared: the hook calls with their arguments, what a callback reads in its hooks
-(counters, learning rates, the metrics dicts), the logger's calls, the end state, the
-checkpoint's structure, and the resumed fit. A difference fails with Hypothesis' shrunk
-scenario and the first divergent event.
+Each scenario (``tests/differential/strategies.py``) runs on both targets and everything they
+let a user observe is compared: every hook call with its arguments, what a callback reads in its
+hooks (global_step, current_epoch, learning rates, the three metrics dicts), the logger's
+``log_metrics`` calls, the end state, the checkpoint's contents, and a fit resumed from it. A
+difference fails with Hypothesis' shrunk scenario and the first divergent event.
 
-Profiles: ``ci`` (the default: derandomised, 25 examples) and ``thorough`` (500 examples),
-chosen with ``LCK_DIFFERENTIAL_PROFILE=thorough`` (``nox -s differential``).
+Profiles: ``ci`` (the default: derandomised, 25 examples, what plain ``python -m pytest`` runs)
+and ``thorough`` (500 random examples), chosen with ``LCK_DIFFERENTIAL_PROFILE=thorough``
+(``nox -s differential``).
 """
 
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from tests.differential.compare import first_divergence
 from tests.differential.run import OutsideReference, run_scenario
+from tests.differential.scenario import Checkpointing, Scenario, TrainerSettings
 from tests.differential.strategies import scenarios
 
 pytest.importorskip("lightning")
 
+PROFILE_VARIABLE = "LCK_DIFFERENTIAL_PROFILE"
 _COMMON = {"deadline": None, "print_blob": True, "database": None,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 settings.register_profile("ci", derandomize=True, max_examples=25, **_COMMON)
 settings.register_profile("thorough", max_examples=500, **_COMMON)
-PROFILE = os.environ.get("LCK_DIFFERENTIAL_PROFILE", "ci")
+PROFILE = os.environ.get(PROFILE_VARIABLE, "ci")
+
+# The smallest scenarios that showed each difference found so far (see
+# conformance/CONTRACT_CHANGELOG.md); they run on every profile.
+_MID_EPOCH_SANITY = Scenario(
+    trainer=TrainerSettings(max_epochs=2, limit_train_batches=3, limit_val_batches=2,
+                            num_sanity_val_steps=1),
+    checkpoint=Checkpointing(at=("batch", 0, 1)),
+)
+_LAST_BATCH = Scenario(
+    trainer=TrainerSettings(max_epochs=2, limit_train_batches=2), train_batches=2,
+    checkpoint=Checkpointing(at=("batch", 0, 1)),
+)
+_MAX_STEPS_EPOCH_END = Scenario(
+    trainer=TrainerSettings(max_epochs=2, max_steps=1, limit_train_batches=1.0),
+    checkpoint=Checkpointing(at=("epoch_end", 0), resume_steps=2),
+)
+_EPOCH_DURING_SANITY = Scenario(
+    trainer=TrainerSettings(max_epochs=2, limit_train_batches=1, limit_val_batches=1,
+                            num_sanity_val_steps=1),
+    train_batches=1, checkpoint=Checkpointing(at=("epoch_end", 0)),
+)
+_SKIPPED_BATCH_PROGRESS = Scenario(
+    trainer=TrainerSettings(max_epochs=2, limit_train_batches=3), skip_rest_of_epoch_at=1,
+    checkpoint=Checkpointing(at=("fit_end",), resume_epochs=1),
+)
+
+
+def _check(scenario, target="reference"):
+    """Fail with the first divergent event of ``target`` and Lightning on ``scenario``."""
+    try:
+        observed = run_scenario(scenario, target)
+    except OutsideReference as error:
+        pytest.fail(f"the generator left the reference's contract: {error}", pytrace=False)
+    divergence = first_divergence(observed, run_scenario(scenario, "lightning"))
+    if divergence is not None:
+        pytest.fail(divergence, pytrace=False)
 
 
 @settings(settings.get_profile(PROFILE))
 @given(scenario=scenarios())
+@example(scenario=_MID_EPOCH_SANITY)
+@example(scenario=_LAST_BATCH)
+@example(scenario=_MAX_STEPS_EPOCH_END)
+@example(scenario=_EPOCH_DURING_SANITY)
+@example(scenario=_SKIPPED_BATCH_PROGRESS)
 def test_reference_and_lightning_agree(scenario):
     """The reference and Lightning 2.6.6 produce the same trace for every in-contract scenario."""
-    try:
-        reference = run_scenario(scenario, "reference")
-    except OutsideReference as error:
-        pytest.fail(f"the generator left the reference's contract: {error}")
-    lightning = run_scenario(scenario, "lightning")
+    _check(scenario)
 
-    assert None is first_divergence(reference, lightning), first_divergence(reference, lightning)
+
+def test_a_broken_reference_fails_with_the_first_divergent_event():
+    """A mutant of the reference that runs the sanity check on a mid-epoch resume is caught."""
+    with pytest.raises(pytest.fail.Exception) as failure:
+        _check(_MID_EPOCH_SANITY, "tests.mutants:ckpt_mid_epoch_resume_sanity_checks")
+
+    assert "resume hook" in str(failure.value)
+    assert "on_sanity_check_start" in str(failure.value)
+
+
+def test_the_profile_comes_from_the_environment():
+    """``LCK_DIFFERENTIAL_PROFILE`` names a registered profile (ci by default)."""
+    assert PROFILE in ("ci", "thorough")
+    assert 500 == settings.get_profile("thorough").max_examples

@@ -2,11 +2,15 @@
 
 import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
 from conformance._distributed import DistributedRunError, Topology, group_alive, launch
+from tests.conftest import ROOT
+from tests.flake import leftover_processes
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -79,3 +83,21 @@ def test_hung_rank_is_named_with_its_stack_and_killed(tmp_path):
 def test_rank_without_record_is_an_error(tmp_path):
     with pytest.raises(DistributedRunError, match="wrote no record"):
         _run("exit_without_record", tmp_path, timeout=60)
+
+
+@pytest.mark.parametrize("preload", ["", "1"], ids=["fresh-ranks", "preloaded-ranks"])
+def test_a_clause_run_leaves_no_process_behind(preload):
+    """Harness ranks and ddp_fork ranks, fresh or forked from the preload server
+    (LCK_DDP_PRELOAD, the kill matrix's way): once pytest exits, nothing of its session lives."""
+    command = [sys.executable, "-m", "pytest", "conformance/test_ddp_stages.py", "-q",
+               "-p", "no:cacheprovider", "-p", "no:randomly", "--target", "reference"]
+    run = subprocess.Popen(command, cwd=ROOT, env=os.environ | {"LCK_DDP_PRELOAD": preload},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)
+    output, _ = run.communicate(timeout=600)
+    deadline = time.monotonic() + 2  # a rank being reaped right now is not a leak
+    while leftover_processes(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert 0 == run.returncode, output[-3000:]
+    assert [] == leftover_processes(run.pid)

@@ -13,6 +13,7 @@ is written to ``$LCK_KILL_MATRIX_DIR`` (default conformance-report/kill-matrix/,
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -67,7 +68,10 @@ def _run_area(area: str, mutants: list, report_dir) -> tuple[dict[str, set[str]]
                "--conformance-report", str(report_dir), "--target", "reference"]
     for mutant in mutants:
         command += ["--target", f"tests.mutants:{attribute(mutant)}"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1500)
+    # DDP ranks fork from a server that imported torch once (conformance/_ddp_preload.py)
+    env = os.environ | {"LCK_DDP_PRELOAD": "1"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=1500)
     if result.returncode not in (0, 1):
         pytest.fail(f"the mutant run of {area} did not complete:\n{result.stdout[-3000:]}"
                     f"\n{result.stderr[-3000:]}", pytrace=False)
@@ -89,6 +93,12 @@ def _runs(clause_counts: dict[str, int]) -> list[tuple[str, list]]:
         pieces = -(-len(mutants) // _CHUNK)  # as many runs as needed, of about equal size
         runs += [(area, mutants[i::pieces]) for i in range(pieces)]
     return sorted(runs, key=lambda run: -clause_counts[run[0]] * (len(run[1]) + 1))
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (the runs and what they reaped)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _checked_mutant(mutant) -> bool:
@@ -114,9 +124,13 @@ def kill_matrix(tmp_path_factory) -> KillMatrix:
         failed, cuda_only = _run_area(area, mutants, tmp_path_factory.mktemp(area))
         return area, mutants, time.monotonic() - started, failed, cuda_only
 
+    started, cpu = time.monotonic(), _children_cpu()
     with ThreadPoolExecutor(max_workers=_JOBS) as pool:
         for area, mutants, seconds, failed, cuda_only in pool.map(run, _runs(counts)):
             matrix.add_run(area, [m.id for m in mutants], seconds, failed, cuda_only)
+    matrix.totals = {"runs": len(matrix.runs), "jobs": _JOBS,
+                     "wall_seconds": round(time.monotonic() - started, 1),
+                     "cpu_seconds": round(_children_cpu() - cpu, 1)}
     clauses = {c: registry[c].sentence for c in registry if c.split("-")[0] in counts}
     write_report(matrix, MUTANTS, clauses, _checked_mutant)
     return matrix

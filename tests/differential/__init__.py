@@ -1,4 +1,4 @@
-"""Differential testing: Hypothesis scenarios run on the reference and on Lightning, traces compared.
+"""Differential testing: Hypothesis scenarios on the reference and on Lightning, traces compared.
 
 ``scenario.py`` holds the plain data, ``strategies.py`` the Hypothesis strategies that stay
 inside the contract, ``modules.py`` builds the module and the probe callback for a target,

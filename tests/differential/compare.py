@@ -22,7 +22,7 @@ def same(a, b) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
@@ -33,7 +33,7 @@ def where(a, b, path="") -> str:
             if not same(a[key], b[key]):
                 return where(a[key], b[key], f"{path}.{key}")
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
-        for index, (x, y) in enumerate(zip(a, b)):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
             if not same(x, y):
                 return where(x, y, f"{path}[{index}]")
     return f"{path or '<payload>'}: reference {a!r}, lightning {b!r}"

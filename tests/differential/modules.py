@@ -15,7 +15,8 @@ from conformance._models import _BASE, loader
 
 from .scenario import LogCall, Scenario
 
-__all__ = ["MONITOR", "OPTIMIZER_LAYOUTS", "PROBE_HOOKS", "build_module", "build_probe"]
+__all__ = ["MONITOR", "OPTIMIZER_LAYOUTS", "PROBE_HOOKS", "build_logging_callback", "build_module",
+           "build_probe"]
 
 MONITOR = "monitored"  # the key a ReduceLROnPlateau scheduler watches (logged in training_step)
 
@@ -34,7 +35,7 @@ OPTIMIZER_LAYOUTS = {
                                           "lr_scheduler": scheds[0]["scheduler"]},
     "dict_config": lambda opts, scheds: {"optimizer": opts[0], "lr_scheduler": scheds[0]},
     "list_of_dicts": lambda opts, scheds: [
-        {"optimizer": opt, "lr_scheduler": sched} for opt, sched in zip(opts, scheds)],
+        {"optimizer": opt, "lr_scheduler": sched} for opt, sched in zip(opts, scheds, strict=True)],
 }
 
 _OPTIMIZERS = {
@@ -100,6 +101,7 @@ def _automatic_step(scenario: Scenario):
 
     def training_step(self, batch, batch_idx):
         loss = _loss(self, batch)
+        _maybe_stop(self, scenario)
         if spec.scheduler == "plateau":  # the monitored value gets worse every time it is logged
             monitor_on_step = spec.interval == "step"
             self.log(MONITOR, float(self.global_step + batch_idx + 1), on_step=monitor_on_step,
@@ -115,6 +117,7 @@ def _manual_step(scenario: Scenario):
     def training_step(self, batch, batch_idx):
         optimizers = as_list(self.optimizers())
         loss = _loss(self, batch)
+        _maybe_stop(self, scenario)
         for optimizer in optimizers:
             optimizer.zero_grad()
         self.manual_backward(loss)
@@ -130,6 +133,18 @@ def _manual_step(scenario: Scenario):
     return training_step
 
 
+def _maybe_stop(self, scenario):
+    if self.global_step == scenario.stop_at_step:
+        self.trainer.should_stop = True
+
+
+def _skip_rest_of_epoch_at(index):
+    def on_train_batch_start(self, batch, batch_idx):
+        return -1 if batch_idx == index else None
+
+    return on_train_batch_start
+
+
 def _step_schedulers(self):
     schedulers = self.lr_schedulers()
     for scheduler in [] if schedulers is None else as_list(schedulers):
@@ -138,20 +153,48 @@ def _step_schedulers(self):
 
 # ---- self.log calls ----
 
+def _log_all(owner, module, hook, calls: list[LogCall]):
+    """Log every call's value: how often ``owner``'s ``hook`` ran, times the call's rank."""
+    count = owner.__dict__.setdefault("hook_calls", {}).get(hook, 0) + 1
+    owner.hook_calls[hook] = count
+    for rank, call in enumerate(calls, start=1):
+        value = float(count * rank)
+        module.log(call.name, torch.tensor(value) if call.as_tensor else value,
+                   on_step=call.on_step, on_epoch=call.on_epoch, prog_bar=call.prog_bar,
+                   logger=call.logger, reduce_fx=call.reduce_fx, batch_size=call.batch_size)
+
+
 def _logging(hook, calls: list[LogCall], base):
-    """``hook`` logs every call's value (its call count times the call's rank), then runs."""
+    """The module's ``hook``: log ``calls``, then do what it did before."""
 
     def logged(self, *args, **kwargs):
-        count = self.__dict__.setdefault("hook_calls", {}).get(hook, 0) + 1
-        self.hook_calls[hook] = count
-        for rank, call in enumerate(calls, start=1):
-            value = float(count * rank)
-            self.log(call.name, torch.tensor(value) if call.as_tensor else value,
-                     on_step=call.on_step, on_epoch=call.on_epoch, prog_bar=call.prog_bar,
-                     logger=call.logger, reduce_fx=call.reduce_fx, batch_size=call.batch_size)
+        _log_all(self, self, hook, calls)
         return base(self, *args, **kwargs)
 
     return logged
+
+
+def _grouped(scenario: Scenario, owner: str) -> dict:
+    calls = [call for call in scenario.logs if call.owner == owner]
+    hooks = dict.fromkeys(call.hook for call in calls)
+    return {hook: [call for call in calls if call.hook == hook] for hook in hooks}
+
+
+def build_logging_callback(pl, scenario: Scenario):
+    """A callback whose hooks call ``pl_module.log`` for the scenario's callback calls, or None."""
+    hooks = _grouped(scenario, "callback")
+    if not hooks:
+        return None
+
+    def make_hook(hook, calls):
+        def hook_method(self, trainer, pl_module, *args):
+            _log_all(self, pl_module, hook, calls)
+
+        hook_method.__name__ = hook
+        return hook_method
+
+    methods = {hook: make_hook(hook, calls) for hook, calls in hooks.items()}
+    return type("LoggingCallback", (pl.Callback,), methods)()
 
 
 def build_module(pl, scenario: Scenario, build=None):
@@ -167,9 +210,11 @@ def build_module(pl, scenario: Scenario, build=None):
         methods["automatic_optimization"] = False
         if spec.manual_scheduler_step == "epoch":
             methods["on_train_epoch_end"] = lambda self: _step_schedulers(self)
-    for hook in dict.fromkeys(call.hook for call in scenario.logs):
+    if scenario.skip_rest_of_epoch_at is not None:
+        methods["on_train_batch_start"] = _skip_rest_of_epoch_at(scenario.skip_rest_of_epoch_at)
+    for hook, calls in _grouped(scenario, "module").items():
         base = methods.get(hook) or _BASE.get(hook) or getattr(pl.LightningModule, hook)
-        methods[hook] = _logging(hook, [c for c in scenario.logs if c.hook == hook], base)
+        methods[hook] = _logging(hook, calls, base)
     without = () if scenario.validation_step else ("validation_step",)
     return build(overrides=methods, without=without)
 

@@ -22,7 +22,7 @@ from adapters import load_target
 from conformance._contract import Contract
 from conformance._harness import Harness
 
-from .modules import PROBE_HOOKS, build_module, build_probe
+from .modules import PROBE_HOOKS, build_logging_callback, build_module, build_probe
 from .scenario import Scenario
 
 __all__ = ["OutsideReference", "run_scenario"]
@@ -75,7 +75,9 @@ def _stage(harness, scenario: Scenario, stage: str, path: str, module=None):
     saves = stage == "fit" and checkpoint is not None
     probe = build_probe(harness.pl, checkpoint.at if saves else None, path)
     logger = harness.logger()
-    kwargs = {"callbacks": [probe], "logger": logger, **scenario.trainer.kwargs()}
+    logging_callback = build_logging_callback(harness.pl, scenario)
+    callbacks = [probe] + ([logging_callback] if logging_callback is not None else [])
+    kwargs = {"callbacks": callbacks, "logger": logger, **scenario.trainer.kwargs()}
     if stage == "resume":
         max_steps = scenario.trainer.max_steps
         kwargs |= {"ckpt_path": path,

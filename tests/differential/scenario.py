@@ -18,6 +18,8 @@ class TrainerSettings:
 
     max_epochs: int = 1
     max_steps: int = -1
+    min_epochs: int | None = None
+    min_steps: int | None = None
     limit_train_batches: int | float = 2
     limit_val_batches: int | float = 0
     val_check_interval: int | float | None = None
@@ -27,6 +29,7 @@ class TrainerSettings:
     gradient_clip_val: float | None = None
     gradient_clip_algorithm: str | None = None
     log_every_n_steps: int = 1
+    reload_dataloaders_every_n_epochs: int = 0
 
     def kwargs(self) -> dict:
         return {name: value for name, value in vars(self).items()
@@ -35,10 +38,15 @@ class TrainerSettings:
 
 @dataclass(frozen=True)
 class LogCall:
-    """One ``self.log(name, value, ...)`` in ``hook``; the value counts the hook's calls."""
+    """One ``self.log(name, value, ...)`` in ``hook``; the value counts the hook's calls.
+
+    ``owner`` is ``"module"`` (the module's hook logs) or ``"callback"`` (a callback's hook calls
+    ``pl_module.log``).
+    """
 
     hook: str
     name: str
+    owner: str = "module"
     on_step: bool | None = None
     on_epoch: bool | None = None
     prog_bar: bool = False
@@ -94,5 +102,7 @@ class Scenario:
     training_step_returns: str = "tensor"  # "tensor", "dict", "dict_extra", "none_on_odd"
     optimization: Optimization = field(default_factory=Optimization)
     logs: tuple[LogCall, ...] = ()
+    skip_rest_of_epoch_at: int | None = None  # on_train_batch_start returns -1 at this batch_idx
+    stop_at_step: int | None = None  # training_step sets trainer.should_stop at this global_step
     checkpoint: Checkpointing | None = None
     then_validate: bool = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance._logging import HOOK_LEVELS
+from conformance._logging import HOOK_LEVELS, MODULE_ONLY
 
 from .scenario import Checkpointing, LogCall, Optimization, Scenario, TrainerSettings
 
@@ -58,9 +58,12 @@ def trainer_settings(draw, *, manual: bool, train_batches: int,
     interval = draw(st.sampled_from(ints if check_every is None else
                                     (None, None, 1.0, 0.5, 0.25, *ints)))
     clip = None if manual else draw(st.sampled_from((None, None, 0.5)))
+    max_epochs = draw(st.integers(1, 3))
     return TrainerSettings(
-        max_epochs=draw(st.integers(1, 3)),
+        max_epochs=max_epochs,
         max_steps=draw(st.sampled_from((-1, -1, -1, 1, 2, 3, 5))),
+        min_epochs=draw(st.sampled_from((None, None, None, 1, max_epochs))),
+        min_steps=draw(st.sampled_from((None, None, None, 1, 3))),
         limit_train_batches=limit_train,
         limit_val_batches=draw(st.one_of(_limits(val_batches), st.just(0))),
         val_check_interval=interval,
@@ -72,6 +75,7 @@ def trainer_settings(draw, *, manual: bool, train_batches: int,
         gradient_clip_algorithm=None if clip is None else draw(
             st.sampled_from((None, "norm", "value"))),
         log_every_n_steps=draw(st.sampled_from((1, 2, 3, 50))),
+        reload_dataloaders_every_n_epochs=draw(st.sampled_from((0, 0, 0, 1, 2))),
     )
 
 
@@ -124,10 +128,12 @@ def log_calls(draw, *, manual: bool) -> tuple[LogCall, ...]:
     hooks = [h for h in LOGGING_HOOKS if not (manual and h in AUTOMATIC_ONLY)]
     calls = []
     for index in range(draw(st.integers(0, 4))):
-        hook = draw(st.sampled_from(hooks))
+        owner = draw(st.sampled_from(("module", "module", "callback")))
+        allowed = hooks if owner == "module" else [h for h in hooks if h not in MODULE_ONLY]
+        hook = draw(st.sampled_from(allowed))
         on_step, on_epoch = draw(_levels(hook))
         calls.append(LogCall(
-            hook=hook, name=f"v{index}", on_step=on_step, on_epoch=on_epoch,
+            hook=hook, name=f"v{index}", owner=owner, on_step=on_step, on_epoch=on_epoch,
             prog_bar=draw(st.booleans()), logger=draw(st.booleans()),
             reduce_fx=draw(st.sampled_from(("mean", "sum", "max", "min"))),
             batch_size=draw(st.sampled_from((None, 1, 3))), as_tensor=draw(st.booleans()),
@@ -168,6 +174,8 @@ def scenarios(draw) -> Scenario:
         training_step_returns=draw(st.sampled_from(returns)),
         optimization=draw(optimizations(manual=manual)),
         logs=draw(log_calls(manual=manual)),
+        skip_rest_of_epoch_at=draw(st.sampled_from((None, None, None, 0, 1, 2))),
+        stop_at_step=draw(st.sampled_from((None, None, None, 0, 1, 3))),
         checkpoint=draw(checkpointings(max_epochs=trainer.max_epochs,
                                        train_batches=train_batches)),
         then_validate=validation_step and draw(st.booleans()),

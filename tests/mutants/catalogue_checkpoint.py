@@ -207,4 +207,22 @@ MUTANTS = [
        "migration.py",
        "    if release >= (2, 0):\n        return checkpoint",
        "    if True:\n        return checkpoint"),
+    # ---- restart stages (restart.py, trainer.py), found by tests/test_differential.py ----
+    _m("ckpt-mid-epoch-resume-sanity-checks", "CKPT-047",
+       "trainer.py",
+       "        if self.fit_loop.restarting:  # it would disturb the restored state (restart.py)\n"
+       "            return\n",
+       ""),
+    _m("ckpt-last-batch-checkpoint-replays-epoch-end", "CKPT-048",
+       "restart.py",
+       '    if restart.batch_stage == "on_train_batch_end" and restart.stage == "mid_epoch" and (',
+       '    if False and ('),
+    _m("ckpt-max-steps-resume-starts-next-epoch", "CKPT-049",
+       "restart.py",
+       "    restarting = unfinished or iteration_based\n",
+       "    restarting = unfinished\n"),
+    _m("ckpt-epoch-end-resume-moves-epoch-at-restore", "CKPT-050",
+       "progress.py",
+       '    fit_loop.epochs_completed = epochs["completed"]\n',
+       '    fit_loop.epochs_completed = epochs["processed"]\n'),
 ]
