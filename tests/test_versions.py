@@ -72,3 +72,14 @@ def test_release_is_a_plain_record():
     release = Release("lightning", "2.4.0")
 
     assert ("lightning-2.4.0", ["lightning==2.4.0"]) == (release.id, release.requirements)
+
+
+def test_the_example_workflow_runs_the_kit_and_the_nox_matrix():
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((ROOT / "examples" / "ci" / "github-actions.yml").read_text())
+    steps = {name: "\n".join(step.get("run", "") for step in job["steps"])
+             for name, job in workflow["jobs"].items()}
+
+    assert "lightning-conformance run --target lightning" in steps["conformance"]
+    assert 'lightning-conformance check "$MODULE"' in steps["conformance"]
+    assert "nox -s matrix" in steps["lightning-matrix"]
