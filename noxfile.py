@@ -147,7 +147,8 @@ def lint(session):
                 "noxfile.py")
 
 
-# The `coverage` session is appended below by the coverage configuration.
+# The sessions of the kit's other tools (flake, coverage, differential, bench) follow the
+# helpers below; they install through _install too.
 
 
 def _install(session, requirements, kit=("--no-deps", "-e", ".")) -> None:

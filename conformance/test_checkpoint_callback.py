@@ -197,3 +197,19 @@ def test_validate_and_test_best(target):
         verb(module, ckpt_path="best")
         assert _same(callback.best_model_path, run.trainer.ckpt_path)
         assert torch.equal(best["layer.weight"], module.layer.weight.detach())
+
+
+@clause(
+    "CKPT-051",
+    "With save_last=True, fit ends with a last.ckpt even when no top-k checkpoint was due.",
+    source=f"{CALLBACK_SOURCE}::ModelCheckpoint.on_train_end",
+)
+@requires("checkpoint")
+def test_save_last_without_due_checkpoint(target):
+    # Note: found by tests/test_differential.py. Lightning 2.6 writes it in on_train_end when
+    # the callback saved nothing during training; before 2.5.3 every epoch end wrote it.
+    callback = target.checkpoint_callback(every_n_epochs=3, save_last=True)
+    target.fit(target.module(), callbacks=[callback], **TWO_EPOCHS)
+
+    assert ["last.ckpt"] == _files(target.root / "checkpoints")
+    assert "last.ckpt" == os.path.basename(callback.last_model_path)

@@ -22,7 +22,8 @@ class ModelCheckpoint(CheckpointFiles, Checkpoint):
     When: at the end of every ``every_n_epochs``-th training epoch (default 1; at the end of
     validation instead when validation does not run exactly once per epoch), or after every
     ``every_n_train_steps``-th optimizer step; never during the sanity check and never twice for
-    the same global step. Which files are kept (top-k, ``last.ckpt``): ``model_checkpoint.py``.
+    the same global step; with ``save_last=True``, also when training ends if nothing was saved.
+    Which files are kept (top-k, ``last.ckpt``): ``model_checkpoint.py``.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class ModelCheckpoint(CheckpointFiles, Checkpoint):
         _check_values(monitor, save_top_k, mode, self._every_n_epochs, self._every_n_train_steps)
         self.mode = mode
         self._last_global_step_saved = 0  # nothing to save before the first optimizer step
+        self._last_checkpoint_saved = ""  # the file this callback wrote last
         self.best_model_path, self.last_model_path, self.kth_best_model_path = "", "", ""
         self.best_model_score, self.current_score, self.best_k_models = None, None, {}
         self.kth_value = torch.tensor(torch.inf if mode == "min" else -torch.inf)
@@ -102,6 +104,11 @@ class ModelCheckpoint(CheckpointFiles, Checkpoint):
     def on_train_epoch_end(self, trainer, pl_module):
         if not self._should_skip_saving(trainer) and self._should_save_on_train_epoch_end(trainer):
             self._save_if_epoch_due(trainer)
+
+    def on_train_end(self, trainer, pl_module):
+        # save_last=True leaves last.ckpt even when no save was due during training
+        if self.save_last and not self._last_checkpoint_saved:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def on_validation_end(self, trainer, pl_module):
         if not self._should_skip_saving(trainer) and not self._should_save_on_train_epoch_end(

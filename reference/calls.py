@@ -71,6 +71,8 @@ class HookCalls:
 
     def _call_callbacks(self, hook, *args, monitoring=None, **kwargs):
         """Call ``hook(trainer, module, ...)`` on all callbacks, or on the (non-)monitoring ones."""
+        if not self.callbacks:
+            return
         module = self.lightning_module
         for callback in self.callbacks:
             if monitoring is None or isinstance(callback, Checkpoint) == monitoring:

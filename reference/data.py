@@ -79,6 +79,8 @@ def move_data_to_device(batch, device):
 
 
 def _to_device(data, device):
+    if isinstance(data, torch.Tensor) and data.device == device:
+        return data  # what `.to` would return, at a fraction of its cost (once per batch tensor)
     # non_blocking copies only make sense towards accelerators, as in Lightning
     non_blocking = isinstance(data, torch.Tensor) and device.type not in ("cpu", "mps")
     moved = data.to(device, non_blocking=True) if non_blocking else data.to(device)
@@ -86,6 +88,8 @@ def _to_device(data, device):
 
 
 def _apply(data, fn):
+    if type(data) in (list, tuple):  # the usual batch, checked before the slower rules below
+        return type(data)(_apply(value, fn) for value in data)
     if callable(getattr(type(data), "to", None)):
         return fn(data)
     if isinstance(data, Mapping):

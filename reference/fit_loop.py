@@ -213,6 +213,8 @@ class FitLoop:
 
     def update_lr_schedulers(self, interval, plateau):
         """Step due schedulers; "step" ones never while gradients are still being accumulated."""
+        if not self.trainer.lr_scheduler_configs:
+            return
         if interval == "step" and self.should_accumulate():
             return
         if interval == "epoch" and plateau and self.restarting:

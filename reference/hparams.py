@@ -15,6 +15,9 @@ import torch
 __all__ = ["AttributeDict", "HyperparametersMixin"]
 
 
+_PRIMITIVES = (bool, int, float, str)  # rejected by name, as Lightning does
+
+
 class AttributeDict(dict):
     """A dict whose keys can also be read and written as attributes (``hparams.lr``)."""
 
@@ -22,7 +25,9 @@ class AttributeDict(dict):
         try:
             return self[key]
         except KeyError as missing:
-            raise AttributeError(f"Missing attribute {key!r}") from missing
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{key}'"
+            ) from missing
 
     def __setattr__(self, key, value):
         self[key] = value
@@ -68,6 +73,8 @@ class HyperparametersMixin:
         self._hparams_initial = copy.deepcopy(self._hparams)
 
     def _set_hparams(self, hparams):
+        if isinstance(hparams, _PRIMITIVES):
+            raise ValueError(f"Primitives {_PRIMITIVES} are not allowed.")
         if not isinstance(hparams, dict):
             raise ValueError(f"Unsupported config type of {type(hparams)}.")
         self._hparams = AttributeDict(hparams)

@@ -119,6 +119,7 @@ class CheckpointFiles:
     def _save_checkpoint(self, trainer, filepath):
         trainer.save_checkpoint(filepath, self.save_weights_only)
         self._last_global_step_saved = trainer.global_step
+        self._last_checkpoint_saved = filepath
 
     def format_checkpoint_name(self, metrics, filename=None, ver=None, prefix=None):
         """Fill the filename template (default ``"{epoch}-{step}"``) as ``epoch=0-step=2.ckpt``."""

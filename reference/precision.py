@@ -45,6 +45,7 @@ _SUPPORTED = (*_NAMES, 64, 32, 16, *_ALIASES)
 _ACCELERATORS = ("cpu", "cuda", "mps", "tpu")  # the names Lightning registers
 # the hooks that run in the plugin's step context (Lightning: strategy.training_step and co.)
 _STEP_HOOKS = frozenset({"training_step", "validation_step", "test_step", "predict_step"})
+_NO_CONTEXT = nullcontext()  # holds no state, so one instance serves every hook
 
 
 def parse_precision(precision):
@@ -137,7 +138,7 @@ class Precision:
             return self.step_context()
         if hook == "configure_model":
             return self.module_init_context()
-        return nullcontext()
+        return _NO_CONTEXT  # every other hook: called about ten times per training step
 
     def step_context(self):
         return nullcontext()

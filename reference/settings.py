@@ -53,6 +53,16 @@ _OPT_OUTS = {
     "enable_model_summary": True,
     "num_sanity_val_steps": 2,
 }
+# what Lightning's barebones error calls each feature ("Logging can impact raw speed ...")
+_FEATURES = {
+    "enable_checkpointing": "Checkpointing",
+    "logger": "Logging",
+    "enable_progress_bar": "The progress bar",
+    "log_every_n_steps": "Logging",
+    "enable_model_summary": "Model summary",
+    "num_sanity_val_steps": "Sanity checking",
+    "detect_anomaly": "Anomaly detection",
+}
 _BAREBONES = {
     "enable_checkpointing": False,
     "logger": False,
@@ -71,8 +81,8 @@ def resolve_opt_outs(arguments):
     for name, value in {**flags, "detect_anomaly": arguments["detect_anomaly"]}.items():
         if value not in (None, False, 0):  # the user explicitly turned a feature on
             raise ValueError(
-                f"`Trainer(barebones=True, {name}={value!r})` was passed. It can impact raw speed"
-                " so it is disabled in barebones mode."
+                f"`Trainer(barebones=True, {name}={value!r})` was passed. {_FEATURES[name]} can"
+                " impact raw speed so it is disabled in barebones mode."
             )
     return dict(_BAREBONES)
 

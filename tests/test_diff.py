@@ -5,7 +5,7 @@ import json
 from packaging.version import Version
 
 from conformance import CHANGES, load_registry
-from conformance._diff import differences
+from conformance._diff import differences, render
 
 
 def _by_id(old: str, new: str) -> dict:
@@ -54,3 +54,35 @@ def test_cli_prints_json_and_rejects_bad_versions(cli):
     assert (report["old"], report["new"]) == ("2.4", "2.6")
     assert {"id", "kind", "old", "new", "change", "evidence"} <= set(report["differences"][0])
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def _rendered(old: str, new: str) -> list[str]:
+    return render(differences(load_registry(), Version(old), Version(new)), Version(old),
+                  Version(new))
+
+
+def test_the_text_form_shows_each_change_by_its_release_and_counts_the_clauses():
+    lines = _rendered("2.0", "2.6")
+    change = CHANGES["run_stage_zero_grad"]
+    block = lines.index(f"  before {change.since}: {change.before}")
+
+    assert f"  from {change.since}: {change.after}" == lines[block + 1]
+    assert f"  change run_stage_zero_grad: {change.evidence}" == lines[block + 2]
+    assert lines[-1].endswith("clause(s) differ between the 2.0 and 2.6 contracts")
+
+
+def test_the_text_form_of_a_downgrade_lists_the_newer_side_first():
+    change = CHANGES["run_stage_zero_grad"]
+    lines = _rendered("2.6", "2.0")
+    block = lines.index(f"  from {change.since}: {change.after}")
+
+    assert f"  before {change.since}: {change.before}" == lines[block + 1]
+
+
+def test_an_added_clause_shows_both_contracts():
+    lines = _rendered("2.2", "2.3")
+    header = next(i for i, line in enumerate(lines) if line.startswith("DDP-031"))
+
+    assert "added" in lines[header]
+    assert lines[header + 1].startswith("  2.2: ") and lines[header + 2].startswith("  2.3: ")
+

@@ -18,7 +18,12 @@ from hypothesis import HealthCheck, example, given, settings
 
 from tests.differential.compare import first_divergence
 from tests.differential.run import OutsideReference, run_scenario
-from tests.differential.scenario import Checkpointing, Scenario, TrainerSettings
+from tests.differential.scenario import (
+    Checkpointing,
+    ModelCheckpointing,
+    Scenario,
+    TrainerSettings,
+)
 from tests.differential.strategies import scenarios
 
 pytest.importorskip("lightning")
@@ -54,6 +59,10 @@ _SKIPPED_BATCH_PROGRESS = Scenario(
     trainer=TrainerSettings(max_epochs=2, limit_train_batches=3), skip_rest_of_epoch_at=1,
     checkpoint=Checkpointing(at=("fit_end",), resume_epochs=1),
 )
+_SAVE_LAST_AT_TRAIN_END = Scenario(
+    trainer=TrainerSettings(max_epochs=2, limit_train_batches=2),
+    model_checkpoint=ModelCheckpointing(every_n_epochs=3, save_last=True),
+)
 
 
 def _check(scenario, target="reference"):
@@ -74,6 +83,7 @@ def _check(scenario, target="reference"):
 @example(scenario=_MAX_STEPS_EPOCH_END)
 @example(scenario=_EPOCH_DURING_SANITY)
 @example(scenario=_SKIPPED_BATCH_PROGRESS)
+@example(scenario=_SAVE_LAST_AT_TRAIN_END)
 def test_reference_and_lightning_agree(scenario):
     """The reference and Lightning 2.6.6 produce the same trace for every in-contract scenario."""
     _check(scenario)

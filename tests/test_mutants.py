@@ -6,7 +6,9 @@ Set ``LCK_MUTANT_AREAS=LOG,OPT`` to check only some areas while working on them.
 
 Each area's mutants are split into runs of at most ``LCK_MUTANT_CHUNK`` (default 25) mutants,
 each run one pytest process with the reference and those mutants as targets; the runs go
-``LCK_MUTANT_JOBS`` at a time (default: one per core), the costliest first. The kill matrix
+``LCK_MUTANT_JOBS`` at a time (default: one per core), the costliest first; their DDP ranks
+fork from a server that imported torch once (``LCK_DDP_PRELOAD=1``, conformance/_ddp_preload.py)
+instead of starting a fresh interpreter each. The kill matrix
 is written to ``$LCK_KILL_MATRIX_DIR`` (default conformance-report/kill-matrix/, see
 ``tests/kill_matrix.py``). A mutant that no clause kills fails as a surviving mutant.
 """
@@ -86,13 +88,18 @@ def _run_area(area: str, mutants: list, report_dir) -> tuple[dict[str, set[str]]
 
 
 def _runs(clause_counts: dict[str, int]) -> list[tuple[str, list]]:
-    """(area, mutants) for every pytest run, the costliest (clauses x targets) first."""
+    """(area, mutants) for every pytest run, the costliest first (DDP, then clauses x targets).
+
+    A DDP run costs most (three launches of real ranks per target): going first, it does not
+    leave one worker busy at the end while the other waits.
+    """
     runs = []
     for area in sorted(clause_counts):
         mutants = [m for m in MUTANTS if area in areas(m)]
         pieces = -(-len(mutants) // _CHUNK)  # as many runs as needed, of about equal size
         runs += [(area, mutants[i::pieces]) for i in range(pieces)]
-    return sorted(runs, key=lambda run: -clause_counts[run[0]] * (len(run[1]) + 1))
+    return sorted(runs, key=lambda run: (run[0] != "DDP",
+                                         -clause_counts[run[0]] * (len(run[1]) + 1)))
 
 
 def _children_cpu() -> float:

@@ -136,6 +136,39 @@ def _manual_step(scenario: Scenario):
 def _maybe_stop(self, scenario):
     if self.global_step == scenario.stop_at_step:
         self.trainer.should_stop = True
+    checkpointing = scenario.model_checkpoint
+    if checkpointing is not None and checkpointing.monitor == "score":
+        self.log("score", _score(self.global_step), on_step=True, on_epoch=False)
+
+
+def _score(count: int) -> float:
+    """A score that goes up and down (0, 2, 4, 1, 3, 0, ...), so top-k files change."""
+    return float(count * 7 % 5)
+
+
+def _validation_step(scenario: Scenario):
+    """The scenario's validation_step: its loss (and ModelCheckpoint's ``val_score``)."""
+    checkpointing = scenario.model_checkpoint
+    scores = checkpointing is not None and checkpointing.monitor == "val_score"
+
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        if scores:
+            self.log("val_score", _score(self.current_epoch + batch_idx), on_epoch=True)
+        return {"x": self.layer(batch).sum()}
+
+    return validation_step
+
+
+def _val_dataloaders(scenario: Scenario):
+    """One val dataloader, or two (validation then runs all of the first, then the second)."""
+    length = 2 * scenario.val_batches
+
+    def val_dataloader(self):
+        if scenario.val_dataloaders == 1:
+            return loader(length, seed=2)
+        return [loader(length, seed=2), loader(length, seed=5)]
+
+    return val_dataloader
 
 
 def _skip_rest_of_epoch_at(index):
@@ -202,7 +235,7 @@ def build_module(pl, scenario: Scenario, build=None):
     spec = scenario.optimization
     methods = {
         "train_dataloader": lambda self: loader(2 * scenario.train_batches, seed=1),
-        "val_dataloader": lambda self: loader(2 * scenario.val_batches, seed=2),
+        "val_dataloader": _val_dataloaders(scenario),
         "configure_optimizers": _configure_optimizers(spec),
         "training_step": _manual_step(scenario) if spec.manual else _automatic_step(scenario),
     }
@@ -210,6 +243,8 @@ def build_module(pl, scenario: Scenario, build=None):
         methods["automatic_optimization"] = False
         if spec.manual_scheduler_step == "epoch":
             methods["on_train_epoch_end"] = lambda self: _step_schedulers(self)
+    if scenario.validation_step:
+        methods["validation_step"] = _validation_step(scenario)
     if scenario.skip_rest_of_epoch_at is not None:
         methods["on_train_batch_start"] = _skip_rest_of_epoch_at(scenario.skip_rest_of_epoch_at)
     for hook, calls in _grouped(scenario, "module").items():
@@ -243,7 +278,7 @@ def build_probe(pl, save_at=None, path=None):
     def make_hook(hook):
         def hook_method(self, trainer, pl_module, *args):
             self.snapshots.append(snapshot(trainer))
-            if save_at is not None and _due(save_at, hook, trainer, args):
+            if save_at is not None and not self.saved and _due(save_at, hook, trainer, args):
                 trainer.save_checkpoint(path)
                 self.saved = True
 
@@ -263,4 +298,7 @@ def _due(save_at, hook, trainer, args) -> bool:
         return hook == "on_train_batch_end" and (trainer.current_epoch, args[-1]) == save_at[1:]
     if save_at[0] == "epoch_end":
         return hook == "on_train_epoch_end" and trainer.current_epoch == save_at[1]
+    if save_at[0] == "validation_end":  # the epoch's first in-fit validation, ModelCheckpoint's
+        return (hook == "on_validation_end" and not trainer.sanity_checking
+                and trainer.current_epoch == save_at[1])
     return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import tempfile
 import warnings
@@ -50,7 +51,10 @@ def run_scenario(scenario: Scenario, target: str) -> list[tuple]:
     with tempfile.TemporaryDirectory() as root:
         harness = _harness(target, Path(root))  # imported first: Lightning sets its log levels
         with _quiet():
-            return _run_stages(harness, scenario, root)
+            events = _run_stages(harness, scenario, root)
+        # each target runs in its own temporary directory: paths are compared below it
+        return [(stage, kind, json.loads(json.dumps(payload, default=str).replace(root, "<root>")))
+                for stage, kind, payload in events]
 
 
 def _run_stages(harness, scenario: Scenario, root: str) -> list[tuple]:
@@ -78,6 +82,9 @@ def _stage(harness, scenario: Scenario, stage: str, path: str, module=None):
     logging_callback = build_logging_callback(harness.pl, scenario)
     callbacks = [probe] + ([logging_callback] if logging_callback is not None else [])
     kwargs = {"callbacks": callbacks, "logger": logger, **scenario.trainer.kwargs()}
+    if scenario.model_checkpoint is not None and stage != "validate":
+        callbacks.append(harness.checkpoint_callback(**scenario.model_checkpoint.kwargs()))
+        kwargs["enable_checkpointing"] = True
     if stage == "resume":
         max_steps = scenario.trainer.max_steps
         kwargs |= {"ckpt_path": path,
@@ -125,10 +132,28 @@ def _end_state(run) -> dict:
     trainer = run.trainer
     state = {"global_step": trainer.global_step, "epoch": trainer.current_epoch,
              "weights": [float(p.sum()) for p in run.module.parameters()]}
+    for callback in run.callbacks:
+        if type(callback).__name__ == "RecordingCheckpoint":
+            state["model_checkpoint"] = _model_checkpoint_state(callback)
     if isinstance(run.result, list):  # validate's one dict per dataloader
         state["result"] = [{key: float(value) for key, value in result.items()}
                            for result in run.result]
     return state
+
+
+def _model_checkpoint_state(callback) -> dict:
+    """The files a ModelCheckpoint kept and what it says about them (paths by file name)."""
+    directory = Path(callback.dirpath)
+    score = callback.best_model_score
+    return {
+        "files": sorted(path.name for path in directory.glob("*.ckpt")),
+        "best_model_path": Path(callback.best_model_path).name,
+        "best_model_score": None if score is None else float(score),
+        "last_model_path": Path(callback.last_model_path).name,
+        "best_k_models": {Path(path).name: float(value)
+                          for path, value in callback.best_k_models.items()},
+        "kth_value": float(callback.kth_value),
+    }
 
 
 def _error(error: BaseException) -> dict:
@@ -143,7 +168,8 @@ def _checkpoint_events(path: str) -> list[tuple]:
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     if "loops" in checkpoint:
         checkpoint["loops"] = _resume_progress(checkpoint["loops"])
-    return [("checkpoint", key, _summarise(checkpoint[key]))
+    checkpoint = _summarise(checkpoint)
+    return [("checkpoint", key, checkpoint[key])
             for key in sorted(checkpoint) if key != "pytorch-lightning_version"]
 
 

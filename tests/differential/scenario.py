@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Checkpointing", "LogCall", "Optimization", "Scenario", "TrainerSettings"]
+__all__ = ["Checkpointing", "LogCall", "ModelCheckpointing", "Optimization", "Scenario",
+           "TrainerSettings"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class Optimization:
 class Checkpointing:
     """Where ``trainer.save_checkpoint`` writes (a probe callback does it) and how to resume.
 
-    ``at`` is ``("batch", epoch, batch_idx)``, ``("epoch_end", epoch)`` or ``("fit_end",)``.
+    ``at`` is ``("batch", epoch, batch_idx)``, ``("epoch_end", epoch)``, ``("validation_end",
+    epoch)`` (the epoch's first in-fit validation) or ``("fit_end",)``.
     The resumed fit runs from the file with ``resume_epochs`` more epochs and, where max_steps
     is set, ``resume_steps`` more steps.
     """
@@ -92,12 +94,33 @@ class Checkpointing:
 
 
 @dataclass(frozen=True)
+class ModelCheckpointing:
+    """A ``ModelCheckpoint`` in the Trainer's callbacks, with these arguments.
+
+    ``monitor`` is None, ``"score"`` (logged by training_step at each step) or ``"val_score"``
+    (logged by validation_step for the epoch); the scores go up and down, so the top-k changes.
+    """
+
+    monitor: str | None = None
+    mode: str = "min"
+    save_top_k: int = 1
+    every_n_epochs: int | None = None
+    every_n_train_steps: int | None = None
+    save_last: bool | None = None
+    save_on_train_epoch_end: bool | None = None
+
+    def kwargs(self) -> dict:
+        return {name: value for name, value in vars(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything one differential example runs: settings, module behaviour, checkpointing."""
 
     trainer: TrainerSettings = field(default_factory=TrainerSettings)
     train_batches: int = 4  # length of the train dataloader (batches of 2 samples)
     val_batches: int = 3
+    val_dataloaders: int = 1  # 2: validation_step takes dataloader_idx
     validation_step: bool = True
     training_step_returns: str = "tensor"  # "tensor", "dict", "dict_extra", "none_on_odd"
     optimization: Optimization = field(default_factory=Optimization)
@@ -105,4 +128,5 @@ class Scenario:
     skip_rest_of_epoch_at: int | None = None  # on_train_batch_start returns -1 at this batch_idx
     stop_at_step: int | None = None  # training_step sets trainer.should_stop at this global_step
     checkpoint: Checkpointing | None = None
+    model_checkpoint: ModelCheckpointing | None = None
     then_validate: bool = False

@@ -11,9 +11,17 @@ from hypothesis import strategies as st
 
 from conformance._logging import HOOK_LEVELS, MODULE_ONLY
 
-from .scenario import Checkpointing, LogCall, Optimization, Scenario, TrainerSettings
+from .scenario import (
+    Checkpointing,
+    LogCall,
+    ModelCheckpointing,
+    Optimization,
+    Scenario,
+    TrainerSettings,
+)
 
-__all__ = ["log_calls", "optimizations", "scenarios", "trainer_settings"]
+__all__ = ["checkpointings", "log_calls", "model_checkpointings", "optimizations", "scenarios",
+           "trainer_settings"]
 
 # Hooks that only automatic optimization calls (a manual module steps its optimizers itself).
 AUTOMATIC_ONLY = ("optimizer_step", "optimizer_zero_grad", "on_before_zero_grad",
@@ -122,15 +130,23 @@ def _levels(draw, hook):
     return (on_step, on_epoch) if any(resolved) else (on_step, True)
 
 
+# Note: with two val dataloaders Lightning requires a dataloader_idx parameter on these module
+# hooks; the generated logging wrappers take *args, so they log elsewhere then.
+_EVAL_BATCH_HOOKS = ("on_validation_batch_start", "on_validation_batch_end")
+
+
 @st.composite
-def log_calls(draw, *, manual: bool) -> tuple[LogCall, ...]:
+def log_calls(draw, *, manual: bool, val_dataloaders: int = 1) -> tuple[LogCall, ...]:
     """Up to four ``self.log`` calls, each in one hook with options the hook allows."""
-    hooks = [h for h in LOGGING_HOOKS if not (manual and h in AUTOMATIC_ONLY)]
+    called = [h for h in LOGGING_HOOKS if not (manual and h in AUTOMATIC_ONLY)]
+    hooks = {
+        "module": [h for h in called if not (val_dataloaders > 1 and h in _EVAL_BATCH_HOOKS)],
+        "callback": [h for h in called if h not in MODULE_ONLY],
+    }
     calls = []
     for index in range(draw(st.integers(0, 4))):
         owner = draw(st.sampled_from(("module", "module", "callback")))
-        allowed = hooks if owner == "module" else [h for h in hooks if h not in MODULE_ONLY]
-        hook = draw(st.sampled_from(allowed))
+        hook = draw(st.sampled_from(hooks[owner]))
         on_step, on_epoch = draw(_levels(hook))
         calls.append(LogCall(
             hook=hook, name=f"v{index}", owner=owner, on_step=on_step, on_epoch=on_epoch,
@@ -148,7 +164,7 @@ def checkpointings(draw, *, max_epochs: int, train_batches: int) -> Checkpointin
         st.none(),
         st.tuples(st.just("batch"), st.integers(0, max_epochs - 1),
                   st.integers(0, train_batches - 1)),
-        st.tuples(st.just("epoch_end"), st.integers(0, max_epochs - 1)),
+        st.tuples(st.sampled_from(("epoch_end", "validation_end")), st.integers(0, max_epochs - 1)),
         st.just(("fit_end",)),
     ))
     if at is None:
@@ -158,10 +174,33 @@ def checkpointings(draw, *, max_epochs: int, train_batches: int) -> Checkpointin
 
 
 @st.composite
+def model_checkpointings(draw, *, validates: bool) -> ModelCheckpointing | None:
+    """None, or a ModelCheckpoint triggered by epochs or steps, with or without a monitor."""
+    if draw(st.booleans()):
+        return None
+    monitors = (None, "score") + (("val_score",) if validates else ())
+    monitor = draw(st.sampled_from(monitors))
+    # Note: a step trigger with a monitor defers its save to validation end when the monitored
+    # key is missing or stale; the reference does not (KNOWN_GAPS), so step triggers go without
+    # a monitor.
+    by_steps = monitor is None and draw(st.booleans())
+    return ModelCheckpointing(
+        monitor=monitor,
+        mode=draw(st.sampled_from(("min", "max"))),
+        save_top_k=draw(st.sampled_from((1, -1) if monitor is None else (1, 2, -1))),
+        every_n_epochs=None if by_steps else draw(st.sampled_from((None, 1, 2))),
+        every_n_train_steps=draw(st.integers(1, 3)) if by_steps else None,
+        save_last=draw(st.sampled_from((None, True))),
+        save_on_train_epoch_end=draw(st.sampled_from((None, None, True, False))),
+    )
+
+
+@st.composite
 def scenarios(draw) -> Scenario:
     """One differential example: settings, module behaviour, checkpointing."""
     manual = draw(st.booleans())
     train_batches, val_batches = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    val_dataloaders = draw(st.sampled_from((1, 1, 1, 2)))
     trainer = draw(trainer_settings(manual=manual, train_batches=train_batches,
                                     val_batches=val_batches))
     validation_step = draw(st.sampled_from((True, True, True, False)))
@@ -173,10 +212,13 @@ def scenarios(draw) -> Scenario:
         validation_step=validation_step,
         training_step_returns=draw(st.sampled_from(returns)),
         optimization=draw(optimizations(manual=manual)),
-        logs=draw(log_calls(manual=manual)),
+        val_dataloaders=val_dataloaders,
+        logs=draw(log_calls(manual=manual, val_dataloaders=val_dataloaders)),
         skip_rest_of_epoch_at=draw(st.sampled_from((None, None, None, 0, 1, 2))),
         stop_at_step=draw(st.sampled_from((None, None, None, 0, 1, 3))),
         checkpoint=draw(checkpointings(max_epochs=trainer.max_epochs,
                                        train_batches=train_batches)),
+        model_checkpoint=draw(model_checkpointings(
+            validates=validation_step and trainer.limit_val_batches != 0)),
         then_validate=validation_step and draw(st.booleans()),
     )

@@ -225,4 +225,8 @@ MUTANTS = [
        "progress.py",
        '    fit_loop.epochs_completed = epochs["completed"]\n',
        '    fit_loop.epochs_completed = epochs["processed"]\n'),
+    _m("ckpt-save-last-needs-a-due-save", "CKPT-051",
+       "callbacks.py",
+       "        if self.save_last and not self._last_checkpoint_saved:",
+       "        if False:"),
 ]
