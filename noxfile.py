@@ -308,3 +308,14 @@ def differential(session):
     _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
     session.run("python", "-m", "pytest", "tests/test_differential.py", "-p", "no:cacheprovider",
                 *session.posargs, env={"LCK_DIFFERENTIAL_PROFILE": "thorough"})
+
+
+@nox.session
+def bench(session):
+    """Measure DESIGN.md's performance targets: step overhead, suite and matrix times.
+
+    ``python -m benchmarks`` (options after ``--``, e.g. ``-- --repeats 9 --json bench.json``);
+    it fails when the reference exceeds 1.2x a hand-written loop or a target's suite 60 s.
+    """
+    _install(session, LATEST_REQUIREMENTS)
+    session.run("python", "-m", "benchmarks", *session.posargs)

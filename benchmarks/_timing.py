@@ -15,42 +15,48 @@ from collections import defaultdict
 
 import pytest
 
-__all__ = ["TIMINGS_ENV"]
+__all__ = ["TIMINGS_ENV", "AreaTimer"]
 
 TIMINGS_ENV = "LCK_BENCH_TIMINGS"
-_seconds: dict = defaultdict(float)
-_tests: dict = defaultdict(int)
-_started = time.perf_counter()
-_first_test = None
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    global _first_test
-    _first_test = _first_test or time.perf_counter()
-    started = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        area = _area(item)
-        _seconds[area] += time.perf_counter() - started
-        _tests[area] += 1
+def pytest_configure(config):
+    config.pluginmanager.register(AreaTimer(os.environ.get(TIMINGS_ENV)), "lck-bench-area-timer")
 
 
-def pytest_sessionfinish(session):
-    path = os.environ.get(TIMINGS_ENV)
-    if not path:
-        return
-    finished = time.perf_counter()
-    timings = {
-        "areas": {area: round(seconds, 3) for area, seconds in sorted(_seconds.items())},
-        "tests": dict(sorted(_tests.items())),
-        # plugin load (the conformance plugin is loaded already) to the first test: collection
-        # and the import of every target named with --target
-        "collection_s": round((_first_test or finished) - _started, 3),
-    }
-    with open(path, "w") as file:
-        json.dump(timings, file)
+class AreaTimer:
+    """Seconds and test counts per area for one session, written as JSON at its end."""
+
+    def __init__(self, path):
+        self.path = path
+        self.seconds, self.tests = defaultdict(float), defaultdict(int)
+        self.started, self.first_test = time.perf_counter(), None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        started = time.perf_counter()
+        self.first_test = self.first_test or started
+        try:
+            return (yield)
+        finally:
+            area = _area(item)
+            self.seconds[area] += time.perf_counter() - started
+            self.tests[area] += 1
+
+    def pytest_sessionfinish(self, session):
+        if self.path:
+            with open(self.path, "w") as file:
+                json.dump(self.timings(), file)
+
+    def timings(self) -> dict:
+        finished = time.perf_counter()
+        return {
+            "areas": {area: round(seconds, 3) for area, seconds in sorted(self.seconds.items())},
+            "tests": dict(sorted(self.tests.items())),
+            # from pytest's configuration to the first test: collection and the import of every
+            # target named with --target
+            "collection_s": round((self.first_test or finished) - self.started, 3),
+        }
 
 
 def _area(item) -> str:

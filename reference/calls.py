@@ -39,21 +39,23 @@ class _current_hook:
 # EarlyStopping yet.
 _MONITORING_CALLBACKS_AFTER_MODULE = frozenset({"on_train_epoch_end"})
 
-# Per-batch module hooks whose default body is empty, with that default. Note: Lightning calls
-# them anyway; calling an empty default is unobservable, and skipping these keeps the reference's
-# step within 1.2x a hand-written loop (benchmarks/). A hook the class overrides, or that is
-# wrapped on the instance (the kit's trace recorder), is another function and is called.
-_EMPTY_DEFAULTS = {
+# Per-batch module hooks whose default does nothing (or returns the batch it is given), with that
+# default. Note: Lightning calls them anyway; calling such a default is unobservable, and skipping
+# it keeps the reference's step near a hand-written loop's (benchmarks/). A hook the class
+# overrides, or that is wrapped on the instance (the kit's trace recorder), is another function
+# and is called.
+_TRIVIAL_DEFAULTS = {
     name: getattr(LightningModule, name)
     for name in (
         "on_train_batch_start", "on_train_batch_end", "on_before_zero_grad",
         "on_before_backward", "on_after_backward", "on_before_optimizer_step",
         "on_validation_batch_start", "on_validation_batch_end", "on_test_batch_start",
         "on_test_batch_end", "on_predict_batch_start", "on_predict_batch_end",
+        "on_before_batch_transfer", "on_after_batch_transfer",
     )
 }
-
-_NOT_EMPTY = object()  # the default of hooks outside the table: no function is it
+_RETURNS_BATCH = frozenset({"on_before_batch_transfer", "on_after_batch_transfer"})
+_NOT_TRIVIAL = object()  # the default of hooks outside the table: no function is it
 
 
 class HookCalls:
@@ -84,8 +86,9 @@ class HookCalls:
     def _call_module(self, hook, *args, **kwargs):
         module = self.lightning_module
         fn = getattr(module, hook)
-        empty_default = getattr(fn, "__func__", None) is _EMPTY_DEFAULTS.get(hook, _NOT_EMPTY)
-        if empty_default or not callable(fn):
+        if getattr(fn, "__func__", None) is _TRIVIAL_DEFAULTS.get(hook, _NOT_TRIVIAL):
+            return args[0] if hook in _RETURNS_BATCH else None
+        if not callable(fn):
             return None
         # the *_step methods run in the precision plugin's context (autocast, default dtype)
         with _current_hook(module, hook), self.precision_plugin.hook_context(hook):

@@ -94,6 +94,21 @@ def test_on_fail_warn_warns_once_per_failure():
     assert "failed" == {r.clause: r.status for r in results}["MOD-002"]
 
 
+def test_a_known_deviation_of_the_lightning_version_warns_instead_of_failing(monkeypatch):
+    import adapters.deviations
+    from adapters.deviations import Deviation
+
+    factory, _ = BROKEN["MOD-001"]
+    entry = Deviation("MOD-001", ">=2.0", "this Lightning breaks it", "a changelog entry")
+    monkeypatch.setattr(adapters.deviations, "load_deviations", lambda name: [entry])
+
+    result = run_check(by_id("MOD-001"), factory)
+
+    assert "warned" == result.status
+    assert "is known not to hold MOD-001: this Lightning breaks it" in result.message
+    assert "a changelog entry" in result.message and not result.reproduction
+
+
 def test_run_check_runs_one_check():
     result = run_check(by_id("MOD-001"), Good)
 
