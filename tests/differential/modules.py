@@ -1,9 +1,8 @@
-"""Turn a ``Scenario`` into a module class and a probe callback on one target's ``pl``.
+"""Turn a ``Scenario`` into a module of a fresh class on one target's ``pl``.
 
 The module is the kit's BoringModel-style scenario (``conformance._models``) with the
-scenario's dataloader lengths, training_step, configure_optimizers and ``self.log`` calls.
-The probe is a plain callback that snapshots what a callback can observe (counters, learning
-rates, the three metrics dicts) and writes the scenario's checkpoint.
+scenario's dataloaders, training_step, validation_step, configure_optimizers and ``self.log``
+calls. The callbacks of a run are in ``callbacks.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from conformance._models import _BASE, loader
 
 from .scenario import LogCall, Scenario
 
-__all__ = ["MONITOR", "OPTIMIZER_LAYOUTS", "PROBE_HOOKS", "build_logging_callback", "build_module",
-           "build_probe"]
+__all__ = ["MONITOR", "OPTIMIZER_LAYOUTS", "build_module", "grouped_logs", "log_all"]
 
 MONITOR = "monitored"  # the key a ReduceLROnPlateau scheduler watches (logged in training_step)
 
@@ -50,14 +48,6 @@ _SCHEDULERS = {
     "plateau": lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5,
                                                                       patience=0),
 }
-
-PROBE_HOOKS = (
-    "on_sanity_check_end", "on_train_start", "on_train_epoch_start", "on_train_batch_start",
-    "on_before_optimizer_step", "on_train_batch_end", "on_train_epoch_end",
-    "on_validation_start", "on_validation_batch_end", "on_validation_epoch_end",
-    "on_validation_end", "on_train_end",
-)  # fmt: skip
-
 
 # ---- configure_optimizers ----
 
@@ -101,7 +91,7 @@ def _automatic_step(scenario: Scenario):
 
     def training_step(self, batch, batch_idx):
         loss = _loss(self, batch)
-        _maybe_stop(self, scenario)
+        _step_extras(self, scenario)
         if spec.scheduler == "plateau":  # the monitored value gets worse every time it is logged
             monitor_on_step = spec.interval == "step"
             self.log(MONITOR, float(self.global_step + batch_idx + 1), on_step=monitor_on_step,
@@ -117,7 +107,7 @@ def _manual_step(scenario: Scenario):
     def training_step(self, batch, batch_idx):
         optimizers = as_list(self.optimizers())
         loss = _loss(self, batch)
-        _maybe_stop(self, scenario)
+        _step_extras(self, scenario)
         for optimizer in optimizers:
             optimizer.zero_grad()
         self.manual_backward(loss)
@@ -133,7 +123,8 @@ def _manual_step(scenario: Scenario):
     return training_step
 
 
-def _maybe_stop(self, scenario):
+def _step_extras(self, scenario):
+    """What every training_step does besides its loss: ask to stop, log ModelCheckpoint's score."""
     if self.global_step == scenario.stop_at_step:
         self.trainer.should_stop = True
     checkpointing = scenario.model_checkpoint
@@ -186,7 +177,7 @@ def _step_schedulers(self):
 
 # ---- self.log calls ----
 
-def _log_all(owner, module, hook, calls: list[LogCall]):
+def log_all(owner, module, hook, calls: list[LogCall]):
     """Log every call's value: how often ``owner``'s ``hook`` ran, times the call's rank."""
     count = owner.__dict__.setdefault("hook_calls", {}).get(hook, 0) + 1
     owner.hook_calls[hook] = count
@@ -201,33 +192,16 @@ def _logging(hook, calls: list[LogCall], base):
     """The module's ``hook``: log ``calls``, then do what it did before."""
 
     def logged(self, *args, **kwargs):
-        _log_all(self, self, hook, calls)
+        log_all(self, self, hook, calls)
         return base(self, *args, **kwargs)
 
     return logged
 
 
-def _grouped(scenario: Scenario, owner: str) -> dict:
+def grouped_logs(scenario: Scenario, owner: str) -> dict:
     calls = [call for call in scenario.logs if call.owner == owner]
     hooks = dict.fromkeys(call.hook for call in calls)
     return {hook: [call for call in calls if call.hook == hook] for hook in hooks}
-
-
-def build_logging_callback(pl, scenario: Scenario):
-    """A callback whose hooks call ``pl_module.log`` for the scenario's callback calls, or None."""
-    hooks = _grouped(scenario, "callback")
-    if not hooks:
-        return None
-
-    def make_hook(hook, calls):
-        def hook_method(self, trainer, pl_module, *args):
-            _log_all(self, pl_module, hook, calls)
-
-        hook_method.__name__ = hook
-        return hook_method
-
-    methods = {hook: make_hook(hook, calls) for hook, calls in hooks.items()}
-    return type("LoggingCallback", (pl.Callback,), methods)()
 
 
 def build_module(pl, scenario: Scenario, build=None):
@@ -247,58 +221,8 @@ def build_module(pl, scenario: Scenario, build=None):
         methods["validation_step"] = _validation_step(scenario)
     if scenario.skip_rest_of_epoch_at is not None:
         methods["on_train_batch_start"] = _skip_rest_of_epoch_at(scenario.skip_rest_of_epoch_at)
-    for hook, calls in _grouped(scenario, "module").items():
+    for hook, calls in grouped_logs(scenario, "module").items():
         base = methods.get(hook) or _BASE.get(hook) or getattr(pl.LightningModule, hook)
         methods[hook] = _logging(hook, calls, base)
     without = () if scenario.validation_step else ("validation_step",)
     return build(overrides=methods, without=without)
-
-
-# ---- the probe ----
-
-def _floats(metrics) -> dict:
-    return {key: float(value) for key, value in sorted(metrics.items())}
-
-
-def snapshot(trainer) -> dict:
-    """What a callback can read at this point: counters, learning rates, metrics dicts."""
-    return {
-        "global_step": trainer.global_step,
-        "epoch": trainer.current_epoch,
-        "lrs": [[group["lr"] for group in opt.param_groups] for opt in trainer.optimizers],
-        "callback_metrics": _floats(trainer.callback_metrics),
-        "logged_metrics": _floats(trainer.logged_metrics),
-        "progress_bar_metrics": _floats(trainer.progress_bar_metrics),
-    }
-
-
-def build_probe(pl, save_at=None, path=None):
-    """A callback named ``Probe``: snapshots in every ``PROBE_HOOKS`` hook, saves at ``save_at``."""
-
-    def make_hook(hook):
-        def hook_method(self, trainer, pl_module, *args):
-            self.snapshots.append(snapshot(trainer))
-            if save_at is not None and not self.saved and _due(save_at, hook, trainer, args):
-                trainer.save_checkpoint(path)
-                self.saved = True
-
-        hook_method.__name__ = hook
-        return hook_method
-
-    def __init__(self):
-        pl.Callback.__init__(self)
-        self.snapshots, self.saved = [], False
-
-    methods = {hook: make_hook(hook) for hook in PROBE_HOOKS}
-    return type("Probe", (pl.Callback,), {"__init__": __init__, **methods})()
-
-
-def _due(save_at, hook, trainer, args) -> bool:
-    if save_at[0] == "batch":
-        return hook == "on_train_batch_end" and (trainer.current_epoch, args[-1]) == save_at[1:]
-    if save_at[0] == "epoch_end":
-        return hook == "on_train_epoch_end" and trainer.current_epoch == save_at[1]
-    if save_at[0] == "validation_end":  # the epoch's first in-fit validation, ModelCheckpoint's
-        return (hook == "on_validation_end" and not trainer.sanity_checking
-                and trainer.current_epoch == save_at[1])
-    return False

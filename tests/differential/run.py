@@ -23,7 +23,8 @@ from adapters import load_target
 from conformance._contract import Contract
 from conformance._harness import Harness
 
-from .modules import PROBE_HOOKS, build_logging_callback, build_module, build_probe
+from .callbacks import PROBE_HOOKS, build_logging_callback, build_probe
+from .modules import build_module
 from .scenario import Scenario
 
 __all__ = ["OutsideReference", "run_scenario"]
@@ -157,8 +158,8 @@ def _model_checkpoint_state(callback) -> dict:
 
 
 def _error(error: BaseException) -> dict:
-    # Note: the reference prefixes contract errors with their clause ID; Lightning's message is
-    # kept after it, so only the type is compared exactly (see compare.py for the message).
+    # Note: the reference prefixes contract errors with their clause ID and a fix hint, so
+    # compare.py compares the exception type; the message is kept for the report.
     return {"type": type(error).__name__, "message": str(error)}
 
 
