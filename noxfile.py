@@ -307,7 +307,8 @@ def differential(session):
     """
     _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
     session.run("python", "-m", "pytest", "tests/test_differential.py", "-p", "no:cacheprovider",
-                *session.posargs, env={"LCK_DIFFERENTIAL_PROFILE": "thorough"})
+                "-m", "differential or not differential", *session.posargs,
+                env={"LCK_DIFFERENTIAL_PROFILE": "thorough"})
 
 
 @nox.session
