@@ -144,7 +144,7 @@ def lint(session):
     """Lint with ruff."""
     session.install("ruff")
     session.run("ruff", "check", "conformance", "reference", "adapters", "tests", "examples",
-                "noxfile.py")
+                "benchmarks", "noxfile.py")
 
 
 # The sessions of the kit's other tools (flake, coverage, differential, bench) follow the

@@ -84,8 +84,8 @@ def _overhead_lines(overhead) -> list[str]:
 
 
 def _suite_lines(suite) -> list[str]:
-    header = f"{'suite (s)':<18}{'wall':>7}{'start':>7}" + "".join(f"{a:>6}" for a in AREAS)
-    lines = [header + "  clauses"]
+    columns = "".join(f"{area:>6}" for area in AREAS)
+    lines = [f"{'suite (s)':<18}{'wall':>7}{'CPU':>7}{'start':>7}{columns}  clauses"]
     for target, result in suite.items():
         if "skipped" in result or "areas_s" not in result:
             lines.append(f"{target:<18}{result.get('skipped') or result.get('error')}")
@@ -95,8 +95,8 @@ def _suite_lines(suite) -> list[str]:
         counts = result.get("counts", {})
         summary = ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "skipped")
                             if counts.get(k))
-        lines.append(f"{target:<18}{result['wall_s']:>7.1f}{result['startup_s']:>7.1f}{cells}"
-                     f"  {summary}")
+        lines.append(f"{target:<18}{result['wall_s']:>7.1f}{result.get('cpu_s', 0):>7.1f}"
+                     f"{result['startup_s']:>7.1f}{cells}  {summary}")
     return lines
 
 
