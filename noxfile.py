@@ -307,7 +307,7 @@ def differential(session):
     """
     _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
     session.run("python", "-m", "pytest", "tests/test_differential.py", "-p", "no:cacheprovider",
-                "-m", "differential or not differential", *session.posargs,
+                *session.posargs,
                 env={"LCK_DIFFERENTIAL_PROFILE": "thorough"})
 
 

@@ -146,7 +146,9 @@ def backward_with_hooks(trainer, loss, *args, **kwargs):
     """``manual_backward``: the backward hooks around the module's ``backward`` (MAN-005)."""
     loss = trainer.precision_plugin.pre_backward(loss)  # "16-mixed": the scaled loss
     trainer._call("on_before_backward", loss)
-    trainer._call_module("backward", loss, *args, **kwargs)
+    # Note: as in Lightning, the module's backward is called directly, not as a hook: what it
+    # logs counts as the enclosing training_step's (same keys, LOG-053)
+    trainer.lightning_module.backward(loss, *args, **kwargs)
     trainer._call("on_after_backward")
 
 

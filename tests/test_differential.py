@@ -20,7 +20,9 @@ from tests.differential.compare import first_divergence
 from tests.differential.run import OutsideReference, run_scenario
 from tests.differential.scenario import (
     Checkpointing,
+    LogCall,
     ModelCheckpointing,
+    Optimization,
     Scenario,
     TrainerSettings,
 )
@@ -65,6 +67,14 @@ _SAVE_LAST_AT_TRAIN_END = Scenario(
 )
 
 
+_MANUAL_BACKWARD_LOGS = Scenario(
+    trainer=TrainerSettings(max_epochs=1, limit_train_batches=1.0, limit_val_batches=1.0),
+    train_batches=1, val_batches=1, optimization=Optimization(manual=True),
+    logs=(LogCall("training_step", "v0"), LogCall("on_before_backward", "v1"),
+          LogCall("backward", "v2")),
+)
+
+
 class Divergence(AssertionError):
     """The target and Lightning observably differ; the message shows the first divergent event."""
 
@@ -85,7 +95,8 @@ def _check(scenario, target="reference"):
 FOUND = {"mid_epoch_sanity": _MID_EPOCH_SANITY, "last_batch": _LAST_BATCH,
          "max_steps_epoch_end": _MAX_STEPS_EPOCH_END, "epoch_during_sanity": _EPOCH_DURING_SANITY,
          "skipped_batch_progress": _SKIPPED_BATCH_PROGRESS,
-         "save_last_at_train_end": _SAVE_LAST_AT_TRAIN_END}
+         "save_last_at_train_end": _SAVE_LAST_AT_TRAIN_END,
+         "manual_backward_logs": _MANUAL_BACKWARD_LOGS}
 
 
 @pytest.mark.parametrize("scenario", FOUND.values(), ids=FOUND.keys())
@@ -94,10 +105,6 @@ def test_found_differences_stay_fixed(scenario):
     _check(scenario)
 
 
-# The exploration itself runs in `nox -s differential` (`-m differential`), not in plain
-# pytest, while it still finds an open difference (manual optimization with values logged in
-# on_before_backward/backward: see conformance/CONTRACT_CHANGELOG.md, "Open").
-@pytest.mark.differential
 @settings(settings.get_profile(PROFILE))
 @given(scenario=scenarios())
 @example(scenario=_MID_EPOCH_SANITY)
@@ -106,6 +113,7 @@ def test_found_differences_stay_fixed(scenario):
 @example(scenario=_EPOCH_DURING_SANITY)
 @example(scenario=_SKIPPED_BATCH_PROGRESS)
 @example(scenario=_SAVE_LAST_AT_TRAIN_END)
+@example(scenario=_MANUAL_BACKWARD_LOGS)
 def test_reference_and_lightning_agree(scenario):
     """The reference and Lightning 2.6.6 produce the same trace for every in-contract scenario."""
     _check(scenario)

@@ -12,7 +12,7 @@ MUTANTS = [
        "_EVAL_STEP = LogLevels((False, True), (False, True), True, False)"),
     _m("train-step-rejects-on-epoch",
        "LOG-002 LOG-015 LOG-017 LOG-024 LOG-025 LOG-026 LOG-027 LOG-028 LOG-030 LOG-032 LOG-033"
-       " LOG-034 LOG-044 LOG-048",
+       " LOG-034 LOG-044 LOG-048 LOG-053",
        "logging_table.py",
        "_TRAIN_STEP = LogLevels((False, True), (False, True), True, False)",
        "_TRAIN_STEP = LogLevels((False, True), (False,), True, False)"),
@@ -126,7 +126,7 @@ MUTANTS = [
        "            self.total = getattr(torch, reduction)(self.total, value)",
        '            self.total = getattr(torch, {"max": "min", "min": "max"}[reduction])'
        "(self.total, value)"),
-    _m("step-value-is-first", "LOG-029 LOG-040 LOG-047 LOG-049",
+    _m("step-value-is-first", "LOG-029 LOG-040 LOG-047 LOG-049 LOG-053",
        "results.py",
        "            self.step_value = value.clone()",
        "            self.step_value = value.clone() if self.step_value is None else self.step_value"),
@@ -140,7 +140,7 @@ MUTANTS = [
        '        loop.batches_that_stepped += 1'),
     # ---- names and the three dictionaries ----
     _m("no-forked-names",
-       "LOG-002 LOG-015 LOG-032 LOG-033 LOG-035 LOG-037 LOG-044 LOG-045 LOG-048",
+       "LOG-002 LOG-015 LOG-032 LOG-033 LOG-035 LOG-037 LOG-044 LOG-045 LOG-048 LOG-053",
        "results.py",
        "        return f\"{self.name}_{'step' if on_step else 'epoch'}\"",
        "        return self.name"),
@@ -216,4 +216,9 @@ MUTANTS = [
        "logger_connector.py",
        "        scalars = as_floats(metrics)",
        "        scalars = dict(metrics)"),
+    # found by tests/test_differential.py
+    _m("manual-backward-logs-as-backward", "LOG-053",
+       "manual.py",
+       "    trainer.lightning_module.backward(loss, *args, **kwargs)\n",
+       '    trainer._call_module("backward", loss, *args, **kwargs)\n'),
 ]

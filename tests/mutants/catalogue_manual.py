@@ -25,9 +25,9 @@ MUTANTS = [
        "        return schedulers\n"),
     _m("manual-backward-without-after-hook", "MAN-005 MAN-010",
        "manual.py",
-       '    trainer._call_module("backward", loss, *args, **kwargs)\n'
+       '    trainer.lightning_module.backward(loss, *args, **kwargs)\n'
        '    trainer._call("on_after_backward")\n',
-       '    trainer._call_module("backward", loss, *args, **kwargs)\n'),
+       '    trainer.lightning_module.backward(loss, *args, **kwargs)\n'),
     _m("before-optimizer-step-before-closure", "MAN-006",
        "optimization.py",
        "        closure_result = closure()\n"
@@ -103,8 +103,8 @@ MUTANTS = [
        "        elif False:\n"),
     _m("manual-backward-drops-arguments", "MAN-025",
        "manual.py",
-       '    trainer._call_module("backward", loss, *args, **kwargs)\n',
-       '    trainer._call_module("backward", loss)\n'),
+       '    trainer.lightning_module.backward(loss, *args, **kwargs)\n',
+       '    trainer.lightning_module.backward(loss)\n'),
     _m("manual-none-output-passed-as-none", "MAN-026",
        "manual.py",
        "    elif output is None:\n        extra = {}\n",
