@@ -93,8 +93,14 @@ def matrix(session):
     else:
         shutil.rmtree(MATRIX_DIR, ignore_errors=True)  # no report of an earlier run may count
         started = time.perf_counter()
-        failed = _run_matrix(session.posargs)
-        session.log(f"matrix: {len(MATRIX)} versions in {time.perf_counter() - started:.0f} s")
+        failed, seconds = _run_matrix(session.posargs)
+        elapsed = time.perf_counter() - started
+        session.log(f"matrix: {len(MATRIX)} versions in {elapsed:.0f} s")
+        # read by `python -m benchmarks` (benchmarks/suite.py: matrix_time) for the 10-minute target
+        MATRIX_DIR.mkdir(parents=True, exist_ok=True)
+        (MATRIX_DIR / "timing.json").write_text(json.dumps({
+            "elapsed_s": round(elapsed, 1), "versions": len(MATRIX), "failed": failed,
+            "jobs": MATRIX_JOBS, "release_s": seconds, "measured_by": "nox -s matrix"}))
     markdown = MATRIX_DIR / "matrix.md"
     session.run("lightning-conformance", "report", str(MATRIX_DIR), "--markdown", str(markdown),
                 "--html", str(MATRIX_DIR / "matrix.html"),
@@ -208,20 +214,22 @@ def _torch_base(session) -> tuple[str, str]:
     return site, torch_version
 
 
-def _run_matrix(posargs) -> list[str]:
-    """Run every release's `conformance` session in its own nox; return the ids that failed."""
-    failed, done = [], 0
+def _run_matrix(posargs) -> tuple[list[str], dict[str, float]]:
+    """Run every release's `conformance` session in its own nox; return the ids that failed
+    and each release's seconds."""
+    failed, done, times = [], 0, {}
     with ThreadPoolExecutor(max_workers=max(1, MATRIX_JOBS)) as pool:
         futures = {pool.submit(_run_release, release, posargs): release for release in MATRIX}
         for future in as_completed(futures):
             release, (code, seconds) = futures[future], future.result()
             outcome, ok = _outcome(release, code)
             done += 1
+            times[release.id] = round(seconds, 1)
             print(f"[{done}/{len(MATRIX)}] {release.target} {release.version}: {outcome} "
                   f"({seconds:.0f} s)", flush=True)
             if not ok:
                 failed.append(release.id)
-    return failed
+    return failed, times
 
 
 def _run_release(release, posargs) -> tuple[int, float]:

@@ -213,3 +213,26 @@ def test_save_last_without_due_checkpoint(target):
 
     assert ["last.ckpt"] == _files(target.root / "checkpoints")
     assert "last.ckpt" == os.path.basename(callback.last_model_path)
+
+
+@clause(
+    "CKPT-052",
+    "ModelCheckpoint replacing a top-k file that no longer exists carries on without an error.",
+    source="lightning/fabric/plugins/io/torch_io.py::TorchCheckpointIO.remove_checkpoint",
+)
+@requires("checkpoint")
+def test_replacing_a_missing_file(target):
+    # Note: found by tests/test_differential.py. A resume restores the callback's record of the
+    # newest file, which may have been deleted since (here: by hand); Lightning removes a file
+    # only if it exists.
+    directory = target.root / "checkpoints"
+    target.fit(target.module(), callbacks=[target.checkpoint_callback()], **TWO_EPOCHS)
+    resume = target.root / "resume.ckpt"
+    os.replace(directory / "epoch=1-step=4.ckpt", resume)
+
+    callback = target.checkpoint_callback()
+    target.fit(target.module(), callbacks=[callback], ckpt_path=str(resume),
+               **(TWO_EPOCHS | {"max_epochs": 3}))
+
+    assert ["epoch=2-step=6.ckpt"] == _files(directory)
+    assert "epoch=2-step=6.ckpt" == os.path.basename(callback.best_model_path)

@@ -157,7 +157,9 @@ class CheckpointFiles:
 
     @staticmethod
     def _remove_checkpoint(trainer, filepath):
-        if trainer.strategy.is_global_zero:  # the only rank that wrote it
+        # a file the callback remembers may be gone (deleted by hand, or before a resume): as in
+        # Lightning's CheckpointIO.remove_checkpoint, only an existing file is removed (CKPT-052)
+        if trainer.strategy.is_global_zero and os.path.exists(filepath):  # rank 0 wrote it
             os.remove(filepath)
 
     def _should_remove(self, previous, current):

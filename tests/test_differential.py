@@ -75,6 +75,15 @@ _MANUAL_BACKWARD_LOGS = Scenario(
 )
 
 
+# the first fit's ModelCheckpoint replaced (deleted) the file that the epoch-1 checkpoint
+# still names; the resumed fit replaces it again
+_REMOVE_MISSING_TOP_K = Scenario(
+    trainer=TrainerSettings(max_epochs=3, limit_train_batches=1.0, limit_val_batches=0),
+    train_batches=1, checkpoint=Checkpointing(at=("batch", 1, 0)),
+    model_checkpoint=ModelCheckpointing(),
+)
+
+
 class Divergence(AssertionError):
     """The target and Lightning observably differ; the message shows the first divergent event."""
 
@@ -96,7 +105,8 @@ FOUND = {"mid_epoch_sanity": _MID_EPOCH_SANITY, "last_batch": _LAST_BATCH,
          "max_steps_epoch_end": _MAX_STEPS_EPOCH_END, "epoch_during_sanity": _EPOCH_DURING_SANITY,
          "skipped_batch_progress": _SKIPPED_BATCH_PROGRESS,
          "save_last_at_train_end": _SAVE_LAST_AT_TRAIN_END,
-         "manual_backward_logs": _MANUAL_BACKWARD_LOGS}
+         "manual_backward_logs": _MANUAL_BACKWARD_LOGS,
+         "remove_missing_top_k": _REMOVE_MISSING_TOP_K}
 
 
 @pytest.mark.parametrize("scenario", FOUND.values(), ids=FOUND.keys())
@@ -114,6 +124,7 @@ def test_found_differences_stay_fixed(scenario):
 @example(scenario=_SKIPPED_BATCH_PROGRESS)
 @example(scenario=_SAVE_LAST_AT_TRAIN_END)
 @example(scenario=_MANUAL_BACKWARD_LOGS)
+@example(scenario=_REMOVE_MISSING_TOP_K)
 def test_reference_and_lightning_agree(scenario):
     """The reference and Lightning 2.6.6 produce the same trace for every in-contract scenario."""
     _check(scenario)
