@@ -6,6 +6,9 @@ machine hits every variant alike:
 
 - ``raw``: a hand-written loop doing forward, loss, zero_grad, backward, step (the order of
   Lightning's closure);
+- ``raw+hooks``: the same loop shaped like a Lightning step: an empty function called where
+  each of the step's hooks runs, the step in a closure under ``torch.enable_grad()``, a detached
+  copy of the loss. What separates it from the reference is the contract's bookkeeping;
 - ``<target>``: ``Trainer(**neutral settings, max_steps=steps).fit(module, loader)``;
 - ``<target>+log``: the same with one ``self.log("loss", loss)`` per step.
 
@@ -25,6 +28,7 @@ import tempfile
 import time
 import warnings
 from contextlib import contextmanager
+from functools import partial
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -33,6 +37,7 @@ __all__ = [
     "BATCH_SIZE",
     "FEATURES",
     "RAW",
+    "RAW_HOOKS",
     "WARMUP_STEPS",
     "measure_overhead",
     "summarise",
@@ -42,13 +47,14 @@ __all__ = [
 FEATURES, OUTPUTS, BATCH_SIZE, LEARNING_RATE = 32, 2, 2, 0.1
 WARMUP_STEPS = 50
 RAW = "raw"
+RAW_HOOKS = "raw+hooks"
 # Lightning prints its device summary through these loggers on every Trainer(); silenced alike.
 _CHATTY_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning_fabric")
 
 
 def variant_names(targets) -> list[str]:
-    """``raw`` first, then each target without and with ``self.log``."""
-    return [RAW] + [name for target in targets for name in (target, f"{target}+log")]
+    """``raw`` and ``raw+hooks`` first, then each target without and with ``self.log``."""
+    return [RAW, RAW_HOOKS] + [name for target in targets for name in (target, f"{target}+log")]
 
 
 def measure_overhead(steps=1000, repeats=5, targets=("reference", "lightning"), threads=1) -> dict:
@@ -126,6 +132,8 @@ def _runner(name, adapters, root):
     """A function ``steps -> (wall seconds, CPU seconds)`` for one variant."""
     if name == RAW:
         return _timed(_raw_loop)
+    if name == RAW_HOOKS:
+        return _timed(_raw_loop_with_hooks)
     target, _, log = name.partition("+")
     adapter = adapters[target]
     settings = adapter.trainer_settings(root)
@@ -163,6 +171,46 @@ def _raw_loop(steps):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+
+    return work
+
+
+def _hook(*args):
+    """An empty hook: what calling one costs."""
+
+
+def _raw_loop_with_hooks(steps):
+    torch.manual_seed(0)
+    model, loader = torch.nn.Linear(FEATURES, OUTPUTS), _loader(steps)
+
+    def work():
+        optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+        @torch.enable_grad()
+        def closure(batch):
+            inputs, targets = batch
+            loss = torch.nn.functional.mse_loss(model(inputs), targets)  # training_step
+            _hook(optimizer)  # on_before_zero_grad
+            optimizer.zero_grad()  # optimizer_zero_grad
+            _hook(loss)  # on_before_backward
+            loss.backward()  # backward
+            _hook()  # on_after_backward
+            return loss.detach().clone()  # the loss that on_train_batch_end sees
+
+        def closure_then_hooks(batch):
+            loss = closure(batch)
+            _hook(optimizer)  # on_before_optimizer_step
+            _hook(optimizer)  # configure_gradient_clipping
+            return loss
+
+        for batch_idx, batch in enumerate(loader):
+            _hook(batch)  # on_before_batch_transfer
+            _hook(batch)  # transfer_batch_to_device
+            _hook(batch)  # on_after_batch_transfer
+            _hook(batch, batch_idx)  # on_train_batch_start
+            _hook(optimizer)  # optimizer_step
+            loss = optimizer.step(partial(closure_then_hooks, batch))
+            _hook(loss, batch, batch_idx)  # on_train_batch_end
 
     return work
 

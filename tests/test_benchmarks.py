@@ -21,7 +21,7 @@ def measured():
 
 
 def test_overhead_measures_every_variant_once_per_repeat(measured):
-    variants = ["raw", "reference", "reference+log", "lightning", "lightning+log"]
+    variants = ["raw", "raw+hooks", "reference", "reference+log", "lightning", "lightning+log"]
 
     assert variants == list(measured["variants"])
     assert all(len(stats["wall_us_per_step"]) == 2 for stats in measured["variants"].values())
@@ -49,7 +49,7 @@ def test_overhead_records_its_settings(measured):
 def test_overhead_lists_a_target_that_cannot_load_as_unavailable():
     result = overhead.measure_overhead(steps=5, repeats=1, targets=("no_such_target",))
 
-    assert ["raw"] == list(result["variants"])
+    assert ["raw", "raw+hooks"] == list(result["variants"])
     assert "no_such_target" in result["unavailable"]
 
 
