@@ -1,6 +1,8 @@
 """The command line: exit codes, the one-line errors, the summary and the JSON report."""
 
 import json
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -70,3 +72,16 @@ def test_a_failing_clause_exits_1_with_its_id_and_a_diff(cli, tmp_path):
     assert "+Module.prepare_data" in result.stdout
     assert "failed" == report["clauses"][0]["status"]
     jsonschema.validate(report, SCHEMA)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    # `lightning-conformance clauses --json | head -c 10`: the pipe closes before the output ends
+    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "clauses", "--json"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(10)
+    process.stdout.close()  # what `head` does once it has enough
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+
+    assert 1 == process.wait(timeout=120)
+    assert "Traceback" not in stderr, stderr
