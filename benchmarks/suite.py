@@ -28,6 +28,7 @@ __all__ = [
     "ROOT",
     "SUITE_TARGETS",
     "SUITE_TIMEOUT",
+    "children_cpu",
     "matrix_time",
     "measure_suite",
     "run_matrix",
@@ -55,18 +56,19 @@ def _run_target(target, timeout) -> dict:
         timings_path, report_dir = Path(tmp) / "timings.json", Path(tmp) / "report"
         command = [sys.executable, "-m", "conformance.cli", "run", "--target", target,
                    "--report-dir", str(report_dir)]
-        started, cpu = time.perf_counter(), _children_cpu()
+        started, cpu = time.perf_counter(), children_cpu()
         process = _run(command, timeout, env=_environment(timings_path))
         if process is None:
             return {"wall_s": None, "error": f"killed after {timeout} s"}
         wall = time.perf_counter() - started
         result = _result(target, wall, process, timings_path, report_dir)
         # CPU seconds of the run and its DDP ranks: on a shared machine, less noisy than wall
-        result["cpu_s"] = round(_children_cpu() - cpu, 2)
+        result["cpu_s"] = round(children_cpu() - cpu, 2)
         return result
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (the runs and what they reaped)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 

@@ -15,7 +15,6 @@ is written to ``$LCK_KILL_MATRIX_DIR`` (default conformance-report/kill-matrix/,
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from benchmarks.suite import children_cpu
 from conformance import load_registry
 from tests.conftest import ROOT
 from tests.kill_matrix import KillMatrix, write_report
@@ -102,12 +102,6 @@ def _runs(clause_counts: dict[str, int]) -> list[tuple[str, list]]:
                                          -clause_counts[run[0]] * (len(run[1]) + 1)))
 
 
-def _children_cpu() -> float:
-    """CPU seconds of this process's finished children (the runs and what they reaped)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _checked_mutant(mutant) -> bool:
     return all(_checked(area) for area in areas(mutant))
 
@@ -131,13 +125,13 @@ def kill_matrix(tmp_path_factory) -> KillMatrix:
         failed, cuda_only = _run_area(area, mutants, tmp_path_factory.mktemp(area))
         return area, mutants, time.monotonic() - started, failed, cuda_only
 
-    started, cpu = time.monotonic(), _children_cpu()
+    started, cpu = time.monotonic(), children_cpu()
     with ThreadPoolExecutor(max_workers=_JOBS) as pool:
         for area, mutants, seconds, failed, cuda_only in pool.map(run, _runs(counts)):
             matrix.add_run(area, [m.id for m in mutants], seconds, failed, cuda_only)
     matrix.totals = {"runs": len(matrix.runs), "jobs": _JOBS,
                      "wall_seconds": round(time.monotonic() - started, 1),
-                     "cpu_seconds": round(_children_cpu() - cpu, 1)}
+                     "cpu_seconds": round(children_cpu() - cpu, 1)}
     clauses = {c: registry[c].sentence for c in registry if c.split("-")[0] in counts}
     write_report(matrix, MUTANTS, clauses, _checked_mutant)
     return matrix
