@@ -2,7 +2,7 @@
 
 torch is installed once per checkout, into a base environment under .nox/; every session's
 environment sees it through a .pth file and installs only its own Lightning, so the nine
-releases of conformance/versions.py share one torch. LCK_TORCH is the pip requirement of
+releases of conformance/spec/versions.py share one torch. LCK_TORCH is the pip requirement of
 that torch, pip options allowed (default: the CPU build the kit is developed on,
 ``torch==2.13.0``; e.g. ``LCK_TORCH="torch==2.13.0 --index-url URL"``).
 """
@@ -42,9 +42,9 @@ nox.options.reuse_existing_virtualenvs = True
 
 
 def _load_versions():
-    """conformance/versions.py, loaded by path: importing the package would need pytest."""
+    """conformance/spec/versions.py, loaded by path: importing the package would need pytest."""
     spec = importlib.util.spec_from_file_location("lck_versions",
-                                                  ROOT / "conformance" / "versions.py")
+                                                  ROOT / "conformance" / "spec" / "versions.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -297,8 +297,8 @@ def coverage(session):
     """
     _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
     session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider",
-                "--target", "reference", "--target", "lightning")
+    session.run("coverage", "run", "-m", "pytest", "conformance/clauses", "-q", "-p",
+                "no:cacheprovider", "--target", "reference", "--target", "lightning")
     deselect = [f"--deselect=tests/test_mutants.py::{test}" for test in _KILL_MATRIX]
     session.run("coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", *deselect,
                 *session.posargs)

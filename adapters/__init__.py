@@ -11,8 +11,8 @@ import importlib
 import importlib.util
 from importlib.metadata import entry_points
 
-from .base import CAPABILITIES, PL_NAMES, Run, Target
-from .deviations import Deviation, load_deviations
+from lightning_conformance.adapters.base import CAPABILITIES, PL_NAMES, Run, Target
+from lightning_conformance.adapters.deviations import Deviation, load_deviations
 
 __all__ = [
     "BUILTIN_TARGETS",
@@ -36,9 +36,11 @@ LOADED: dict = {}
 
 # name -> (factory spec, module whose presence means the target is installed)
 BUILTIN_TARGETS = {
-    "reference": ("adapters.reference:ReferenceTarget", "reference"),
-    "lightning": ("adapters.lightning:lightning_target", "lightning"),
-    "pytorch_lightning": ("adapters.lightning:pytorch_lightning_target", "pytorch_lightning"),
+    "reference": ("lightning_conformance.adapters.reference:ReferenceTarget",
+                  "lightning_conformance.reference"),
+    "lightning": ("lightning_conformance.adapters.lightning:lightning_target", "lightning"),
+    "pytorch_lightning": ("lightning_conformance.adapters.lightning:pytorch_lightning_target",
+                          "pytorch_lightning"),
 }
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol, runtime_checkable
 
 from packaging.version import Version
 
-__all__ = ["CAPABILITIES", "PL_NAMES", "Run", "Target"]
+__all__ = ["CAPABILITIES", "PL_NAMES", "Run", "Target", "kit_version"]
+
+
+def kit_version() -> str:
+    """The installed lightning-conformance's version (the reference target's too)."""
+    try:
+        return version("lightning-conformance")
+    except PackageNotFoundError:  # running from a source checkout
+        return "0+unknown"
 
 # What a clause may require with @requires(...). A target lists those it implements.
 CAPABILITIES = frozenset(

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from packaging.version import Version
 
-from ._runner import neutral_settings, run_stage
+from lightning_conformance.adapters.stage import neutral_settings, run_stage
 
 __all__ = ["LightningTarget", "lightning_target", "pytorch_lightning_target"]
 

@@ -7,10 +7,8 @@ from types import SimpleNamespace
 
 from packaging.version import Version
 
-from conformance._results import kit_version
-
-from ._runner import neutral_settings, run_stage
-from .base import PL_NAMES
+from lightning_conformance.adapters.base import PL_NAMES, kit_version
+from lightning_conformance.adapters.stage import neutral_settings, run_stage
 
 __all__ = ["REFERENCE_CONTRACT", "ReferenceTarget"]
 
@@ -27,7 +25,7 @@ class ReferenceTarget:
     )
     contract = REFERENCE_CONTRACT
 
-    def __init__(self, package: str = "reference", name: str = "reference"):
+    def __init__(self, package: str = "lightning_conformance.reference", name: str = "reference"):
         module = importlib.import_module(package)
         self.name = name
         # the reference places runs on cuda:0 (accelerator="cuda"), where torch sees a device

@@ -14,7 +14,7 @@ machine hits every variant alike:
 
 A variant's time runs from building its optimizer (raw) or its Trainer (targets) to the end of
 the last step, so a Trainer's fixed costs (construction, setup and teardown hooks) are included,
-spread over the steps. The neutral settings are the adapters' (``adapters/_runner.py``): CPU, one
+spread over the steps. The neutral settings are the adapters' (``adapters/stage.py``): CPU, one
 device, no logger, no checkpointing, no progress bar, no model summary. Each variant runs once
 untimed first (warm-up); each timed run starts after a garbage collection.
 """
@@ -62,7 +62,7 @@ def measure_overhead(steps=1000, repeats=5, targets=("reference", "lightning"), 
 
     Targets that cannot be loaded are listed under ``unavailable`` with the reason.
     """
-    from adapters import TargetError, load_target
+    from lightning_conformance.adapters import TargetError, load_target
 
     adapters, unavailable = {}, {}
     for name in targets:

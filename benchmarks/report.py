@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance._clause import AREAS
+from lightning_conformance.spec.clause import AREAS
 
 __all__ = [
     "MATRIX_LIMIT_S",

@@ -1,7 +1,8 @@
 """Wall time of the whole CPU suite per target, split by area, and of the version matrix.
 
 Each target runs in its own process, exactly as a user runs it:
-``python -m conformance.cli run --target T --report-dir <tmp>`` (``lightning-conformance run``).
+``python -m lightning_conformance.cli run --target T --report-dir <tmp>``
+(``lightning-conformance run``).
 The process's wall time is the figure DESIGN.md's target is about (imports, collection, every
 clause, DDP launches included). A small pytest plugin (``benchmarks/_timing.py``, loaded through
 ``PYTEST_ADDOPTS``) times every test with its setup and teardown and sums them by area; what is
@@ -48,13 +49,13 @@ def measure_suite(targets=SUITE_TARGETS, timeout=SUITE_TIMEOUT):
 
 
 def _run_target(target, timeout) -> dict:
-    from adapters import installed_targets
+    from lightning_conformance.adapters import installed_targets
 
     if target not in installed_targets():
         return {"skipped": f"{target} is not installed in this environment"}
     with tempfile.TemporaryDirectory() as tmp:
         timings_path, report_dir = Path(tmp) / "timings.json", Path(tmp) / "report"
-        command = [sys.executable, "-m", "conformance.cli", "run", "--target", target,
+        command = [sys.executable, "-m", "lightning_conformance.cli", "run", "--target", target,
                    "--report-dir", str(report_dir)]
         started, cpu = time.perf_counter(), children_cpu()
         process = _run(command, timeout, env=_environment(timings_path))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ._clause import AREAS, REGISTRY, Clause, ClauseError, clause, requires
-from ._contract import CHANGES, Change, Contract
+from lightning_conformance.spec.clause import AREAS, REGISTRY, Clause, ClauseError, clause, requires
+from lightning_conformance.spec.contract import CHANGES, Change, Contract
 
 __all__ = [
     "AREAS",
@@ -39,7 +39,7 @@ __all__ = [
 
 # name -> the submodule that defines it, imported on first use (it imports torch)
 _LAZY = {
-    **dict.fromkeys(("Event", "HookSequence", "Recorder", "Trace"), "._trace"),
+    **dict.fromkeys(("Event", "HookSequence", "Recorder", "Trace"), ".adapters.trace"),
     **dict.fromkeys(("CHECKS", "CheckInputError", "CheckResult", "ConformanceError",
                      "check_module", "run_check"), ".checks"),
     "ConformanceCallback": ".checks.callback",
@@ -55,7 +55,9 @@ def __getattr__(name):
 
 def load_registry() -> dict[str, Clause]:
     """Import every clause module of the kit and return the registry, sorted by ID."""
-    for info in pkgutil.iter_modules(__path__):
+    from . import clauses
+
+    for info in pkgutil.iter_modules(clauses.__path__):
         if info.name.startswith("test_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+            importlib.import_module(f"{clauses.__name__}.{info.name}")
     return dict(sorted(REGISTRY.items()))

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import _render
-from ._reports import add_report_parser
+from lightning_conformance.reports import terminal as _render
+from lightning_conformance.reports.command import add_report_parser
 
 __all__ = ["main"]
 
@@ -99,13 +99,13 @@ def _check_parser(commands) -> None:
 
 
 def _check(args) -> int:
-    from .checks.command import run
+    from lightning_conformance.checks.command import run
 
     return run(args)
 
 
 def _load_targets(specs) -> dict:
-    from adapters import TargetError, installed_targets, load_target
+    from lightning_conformance.adapters import TargetError, installed_targets, load_target
 
     # Like `python -m` and pytest, let a module:factory spec name a module of the current project.
     if os.getcwd() not in sys.path:
@@ -121,7 +121,7 @@ def _load_targets(specs) -> dict:
 
 
 def _areas(values) -> list[str]:
-    from ._clause import AREAS
+    from lightning_conformance.spec.clause import AREAS
 
     areas = [value.upper() for value in values or ()]
     unknown = [area for area in areas if area not in AREAS]
@@ -136,13 +136,13 @@ def _run(args) -> int:
     areas = _areas(args.area)
     targets = _load_targets(args.target)
     if args.contract:
-        from ._contract import parse_version
+        from lightning_conformance.spec.contract import parse_version
 
         try:
             parse_version(args.contract, where="--contract")
         except ValueError as error:
             raise UsageError(error) from None
-    from ._progress import Progress
+    from lightning_conformance.session.progress import Progress
 
     capture = _Capture()
     started = time.perf_counter()
@@ -162,9 +162,12 @@ def _run(args) -> int:
 
 
 def _pytest_args(args, targets, areas) -> list[str]:
-    argv = [str(Path(__file__).parent), "-p", "no:cacheprovider", "-p", "no:terminal",
+    from lightning_conformance import clauses
+
+    folder = str(Path(clauses.__file__).parent)
+    argv = [folder, "-p", "no:cacheprovider", "-p", "no:terminal",
             "-o", "verbosity_assertions=2", "-o", "python_files=test_*.py",
-            "-o", "filterwarnings=ignore::Warning", "--rootdir", str(Path(__file__).parent)]
+            "-o", "filterwarnings=ignore::Warning", "--rootdir", folder]
     for spec in targets:
         argv += ["--target", spec]
     for area in areas:
@@ -182,13 +185,13 @@ class _Capture:
     collector = None
 
     def pytest_sessionfinish(self, session):
-        from .plugin import state
+        from lightning_conformance.plugin import state
 
         self.collector = state(session.config).collector
 
 
 def _clauses(args) -> int:
-    from . import load_registry
+    from lightning_conformance import load_registry
 
     areas = _areas(args.area)
     clauses = [c for c in load_registry().values() if not areas or c.area in areas]
@@ -202,8 +205,8 @@ def _clauses(args) -> int:
 
 
 def _report(args) -> int:
-    from ._report_matrix import ReportError
-    from ._reports import write_reports
+    from lightning_conformance.reports.command import write_reports
+    from lightning_conformance.reports.matrix import ReportError
 
     try:
         return write_reports(args)
@@ -212,9 +215,9 @@ def _report(args) -> int:
 
 
 def _diff(args) -> int:
-    from . import load_registry
-    from ._contract import parse_version
-    from ._diff import differences, render
+    from lightning_conformance import load_registry
+    from lightning_conformance.spec.contract import parse_version
+    from lightning_conformance.spec.diff import differences, render
 
     try:
         old = parse_version(args.old, where="OLD")

@@ -8,13 +8,15 @@ plugin costs nothing in projects that only have it installed.
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
 
-from ._clause import REGISTRY
-from ._contract import Contract, parse_version
+from lightning_conformance import clauses
+from lightning_conformance.spec.clause import REGISTRY
+from lightning_conformance.spec.contract import Contract, parse_version
 
 TARGET_DESC = (
     "target to check: reference, lightning, pytorch_lightning, an entry-point name or "
@@ -25,6 +27,33 @@ AREA_DESC = "only run clauses of this area, e.g. HOOK (repeatable)"
 REPORT_DESC = "write one JSON report per target into this directory"
 
 _STATE = pytest.StashKey["_State"]()
+# The kit's package and its clause files, wherever they are installed. In a source checkout
+# the folder is conformance/, not lightning_conformance/, so pytest would import a clause file
+# under a name of its folder's (conformance.clauses.test_x) and register every clause twice.
+_KIT_DIR = Path(clauses.__file__).resolve().parent.parent
+_CLAUSES_DIR = Path(clauses.__file__).resolve().parent
+
+
+class ClauseModule(pytest.Module):
+    """A clause file of the kit, imported under its package name, never by its path."""
+
+    def _getobj(self):
+        return importlib.import_module(f"{clauses.__name__}.{self.path.stem}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path, parent):
+    # A plain directory: pytest's Package would import the kit's __init__.py by path too.
+    if path.resolve() == _KIT_DIR or _KIT_DIR in path.resolve().parents:
+        return pytest.Dir.from_parent(parent, path=path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path, parent):
+    if module_path.resolve().parent == _CLAUSES_DIR:
+        return ClauseModule.from_parent(parent, path=module_path)
+    return None
 
 
 def pytest_addoption(parser):
@@ -64,15 +93,14 @@ class _State:
     def pytest_runtest_logreport(self, report):
         properties = dict(report.user_properties)
         if "clause" in properties and self.collector is not None:
-            from ._session import record
+            from lightning_conformance.session.items import record
 
             record(self.collector, report, properties)
 
     def adapters(self) -> dict:
         if self.collector is None:
-            from adapters import TargetError, load_target
-
-            from ._results import ResultCollector
+            from lightning_conformance.adapters import TargetError, load_target
+            from lightning_conformance.session.results import ResultCollector
 
             try:
                 loaded = {}
@@ -127,7 +155,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def target(lc_adapter, tmp_path, request):
     """The target under test, bound to this clause's temp dir and contract."""
-    from ._harness import Harness
+    from lightning_conformance.session.harness import Harness
 
     clause = REGISTRY.get(_clause_id(request.node) or "")
     contract = Contract(state(request.config).collector.contracts[lc_adapter.name])
@@ -155,7 +183,7 @@ def pytest_collection_modifyitems(config, items):
     current = state(config)
     if current.collector is None:
         return
-    from ._session import apply_selection
+    from lightning_conformance.session.items import apply_selection
 
     apply_selection(config, items, current)
 
@@ -164,7 +192,7 @@ def pytest_collection_finish(session):
     current = state(session.config)
     if current.collector is None:
         return
-    from ._session import header_line
+    from lightning_conformance.session.items import header_line
 
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
@@ -202,7 +230,7 @@ def pytest_terminal_summary(terminalreporter, config):
     current = state(config)
     if current.collector is None:
         return
-    from ._session import summary_lines
+    from lightning_conformance.session.items import summary_lines
 
     terminalreporter.section("lightning-conformance")
     for line in summary_lines(current.collector):
@@ -210,7 +238,7 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 def pytest_assertrepr_compare(config, op, left, right):
-    from ._trace import HookSequence, diff_lines
+    from lightning_conformance.adapters.trace import HookSequence, diff_lines
 
     sequences = isinstance(left, list) and isinstance(right, list)
     if op == "==" and sequences and HookSequence in (type(left), type(right)):

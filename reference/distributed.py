@@ -224,7 +224,7 @@ def _launched_ranks(devices, num_nodes):
         raise unsupported(
             f"`Trainer(devices={devices}, num_nodes={num_nodes})` without launched ranks",
             "it does not re-launch scripts: start one process per device with torchrun (or the"
-            " kit's harness, conformance._distributed)",
+            " kit's harness, lightning_conformance.ddp.launch)",
         )
     local_rank = int(os.environ["LOCAL_RANK"])
     node_rank = int(os.environ.get("GROUP_RANK", os.environ.get("NODE_RANK", 0)))

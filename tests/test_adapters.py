@@ -2,8 +2,8 @@
 
 import pytest
 
-import adapters
-from adapters import TargetError, load_deviations, load_target
+import lightning_conformance.adapters as adapters
+from lightning_conformance.adapters import TargetError, load_deviations, load_target
 
 
 @pytest.mark.parametrize("name", adapters.installed_targets())
@@ -23,7 +23,7 @@ def test_lightning_namespace_is_the_exact_distribution():
 
 
 def test_module_factory_spec_is_accepted():
-    target = load_target("adapters.reference:ReferenceTarget")
+    target = load_target("lightning_conformance.adapters.reference:ReferenceTarget")
 
     assert "reference" == target.name
 
@@ -62,8 +62,8 @@ def test_public_names_are_exported():
 def test_cuda_capability_follows_the_machine():
     import torch
 
-    from conformance._clause import Clause
-    from conformance._session import _missing_reason
+    from lightning_conformance.session.items import _missing_reason
+    from lightning_conformance.spec.clause import Clause
 
     target = adapters.load_target("lightning")
     assert ("cuda" in target.capabilities) == torch.cuda.is_available()

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance import CHECKS
-from conformance.cli import main
+from lightning_conformance import CHECKS
+from lightning_conformance.cli import main
 
 BROKEN = "tests.fixtures.broken_modules"
 SPECS = "tests.fixtures.check_specs"

@@ -1,11 +1,12 @@
-"""``python -m conformance.checkpoints generate``: the tool that made the shipped checkpoints."""
+"""``python -m lightning_conformance.crossversion generate``: the tool that made the shipped
+checkpoints."""
 
 from pathlib import Path
 
 import torch
 
-from conformance import checkpoints
-from conformance.checkpoints import expected, generate, weights_checksum
+from lightning_conformance.crossversion import generate as checkpoints
+from lightning_conformance.crossversion.generate import expected, generate, weights_checksum
 
 
 def test_a_generated_checkpoint_holds_what_its_sidecar_says(tmp_path):

@@ -5,17 +5,17 @@ import inspect
 import pytest
 from packaging.version import Version
 
-import conformance
-from conformance import AREAS, ClauseError, Contract, clause, load_registry
-from conformance._contract import UndeclaredChangeError
-from conformance._render import clauses_markdown
+import lightning_conformance as conformance
+from lightning_conformance import AREAS, ClauseError, Contract, clause, load_registry
+from lightning_conformance.reports.terminal import clauses_markdown
+from lightning_conformance.spec.contract import UndeclaredChangeError
 from tests.conftest import ROOT
 
 
 def _conformance_tests():
     load_registry()
-    for name in sorted(p.stem for p in (ROOT / "conformance").glob("test_*.py")):
-        module = __import__(f"conformance.{name}", fromlist=["_"])
+    for name in sorted(p.stem for p in (ROOT / "conformance" / "clauses").glob("test_*.py")):
+        module = __import__(f"lightning_conformance.clauses.{name}", fromlist=["_"])
         for attr, value in vars(module).items():
             if attr.startswith("test_") and inspect.isfunction(value):
                 yield f"{name}::{attr}", value
@@ -39,7 +39,7 @@ def test_clause_ids_are_unique_and_well_formed():
 
 def test_every_registered_clause_is_a_collected_test():
     registry = load_registry()
-    names = {f"conformance.{name}" for name, _ in _conformance_tests()}
+    names = {f"lightning_conformance.clauses.{name}" for name, _ in _conformance_tests()}
 
     assert set() == {c.test for c in registry.values()} - names
 

@@ -76,7 +76,8 @@ def test_a_failing_clause_exits_1_with_its_id_and_a_diff(cli, tmp_path):
 
 def test_a_reader_that_stops_early_gets_no_traceback():
     # `lightning-conformance clauses --json | head -c 10`: the pipe closes before the output ends
-    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "clauses", "--json"],
+    command = [sys.executable, "-m", "lightning_conformance.cli", "clauses", "--json"]
+    process = subprocess.Popen(command,
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdout.read(10)
     process.stdout.close()  # what `head` does once it has enough

@@ -10,11 +10,11 @@ import pytest
 import torch
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
-from adapters._runner import neutral_settings
-from conformance import ConformanceCallback
-from conformance._models import FEATURES, loader
-from conformance.checks import ConformanceError, ConformanceWarning
-from conformance.checks._callback_checkpoints import resume_problem
+from lightning_conformance import ConformanceCallback
+from lightning_conformance.adapters.stage import neutral_settings
+from lightning_conformance.checks import ConformanceError, ConformanceWarning
+from lightning_conformance.checks._callback_checkpoints import resume_problem
+from lightning_conformance.clauses._models import FEATURES, loader
 from tests.mutants import MUTANTS, mutant_target
 
 RUN = {"max_epochs": 2, "limit_train_batches": 3, "limit_val_batches": 2,

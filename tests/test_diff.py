@@ -4,8 +4,8 @@ import json
 
 from packaging.version import Version
 
-from conformance import CHANGES, load_registry
-from conformance._diff import differences, render
+from lightning_conformance import CHANGES, load_registry
+from lightning_conformance.spec.diff import differences, render
 
 
 def _by_id(old: str, new: str) -> dict:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conformance._distributed import DistributedRunError, Topology, group_alive, launch
+from lightning_conformance.ddp.launch import DistributedRunError, Topology, group_alive, launch
 from tests.conftest import ROOT
 from tests.flake import leftover_processes
 
@@ -89,7 +89,7 @@ def test_rank_without_record_is_an_error(tmp_path):
 def test_a_clause_run_leaves_no_process_behind(preload):
     """Harness ranks and ddp_fork ranks, fresh or forked from the preload server
     (LCK_DDP_PRELOAD, the kill matrix's way): once pytest exits, nothing of its session lives."""
-    command = [sys.executable, "-m", "pytest", "conformance/test_ddp_stages.py", "-q",
+    command = [sys.executable, "-m", "pytest", "conformance/clauses/test_ddp_stages.py", "-q",
                "-p", "no:cacheprovider", "-p", "no:randomly", "--target", "reference"]
     run = subprocess.Popen(command, cwd=ROOT, env=os.environ | {"LCK_DDP_PRELOAD": preload},
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

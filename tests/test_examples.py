@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from conformance import check_module
+from lightning_conformance import check_module
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples"

@@ -4,11 +4,11 @@ tests/fixtures/broken_modules.py fails (or warns) exactly the check made for its
 import pytest
 import torch
 
-from conformance import CHECKS, ConformanceError, check_module, load_registry, run_check
-from conformance.checks import CheckInputError, by_id, ddp
-from conformance.checks._context import Context
-from conformance.checks._target import resolve
-from conformance.checks.checkpoint import reads_weights_only
+from lightning_conformance import CHECKS, ConformanceError, check_module, load_registry, run_check
+from lightning_conformance.checks import CheckInputError, by_id, ddp
+from lightning_conformance.checks._context import Context
+from lightning_conformance.checks._target import resolve
+from lightning_conformance.checks.checkpoint import reads_weights_only
 from tests.fixtures.broken_modules import BROKEN, DDP_BATCH, Good, NoTrainData
 
 CUDA = torch.cuda.is_available()
@@ -95,12 +95,12 @@ def test_on_fail_warn_warns_once_per_failure():
 
 
 def test_a_known_deviation_of_the_lightning_version_warns_instead_of_failing(monkeypatch):
-    import adapters.deviations
-    from adapters.deviations import Deviation
+    from lightning_conformance.adapters import deviations
+    from lightning_conformance.adapters.deviations import Deviation
 
     factory, _ = BROKEN["MOD-001"]
     entry = Deviation("MOD-001", ">=2.0", "this Lightning breaks it", "a changelog entry")
-    monkeypatch.setattr(adapters.deviations, "load_deviations", lambda name: [entry])
+    monkeypatch.setattr(deviations, "load_deviations", lambda name: [entry])
 
     result = run_check(by_id("MOD-001"), factory)
 

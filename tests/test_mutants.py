@@ -7,7 +7,7 @@ Set ``LCK_MUTANT_AREAS=LOG,OPT`` to check only some areas while working on them.
 Each area's mutants are split into runs of at most ``LCK_MUTANT_CHUNK`` (default 25) mutants,
 each run one pytest process with the reference and those mutants as targets; the runs go
 ``LCK_MUTANT_JOBS`` at a time (default: one per core), the costliest first; their DDP ranks
-fork from a server that imported torch once (``LCK_DDP_PRELOAD=1``, conformance/_ddp_preload.py)
+fork from a server that imported torch once (``LCK_DDP_PRELOAD=1``, conformance/ddp/preload.py)
 instead of starting a fresh interpreter each. The kill matrix
 is written to ``$LCK_KILL_MATRIX_DIR`` (default conformance-report/kill-matrix/, see
 ``tests/kill_matrix.py``). A mutant that no clause kills fails as a surviving mutant.
@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from benchmarks.suite import children_cpu
-from conformance import load_registry
+from lightning_conformance import load_registry
 from tests.conftest import ROOT
 from tests.kill_matrix import KillMatrix, write_report
 from tests.mutants import MUTANTS, areas, attribute
@@ -65,12 +65,12 @@ def _cuda_skips(report: dict) -> set[str]:
 
 def _run_area(area: str, mutants: list, report_dir) -> tuple[dict[str, set[str]], set[str]]:
     """One pytest run of the area's clauses on the reference and on ``mutants``."""
-    command = [sys.executable, "-m", "pytest", str(ROOT / "conformance"), "-q",
+    command = [sys.executable, "-m", "pytest", str(ROOT / "conformance" / "clauses"), "-q",
                "-p", "no:cacheprovider", "-p", "no:randomly", "--area", area,
                "--conformance-report", str(report_dir), "--target", "reference"]
     for mutant in mutants:
         command += ["--target", f"tests.mutants:{attribute(mutant)}"]
-    # DDP ranks fork from a server that imported torch once (conformance/_ddp_preload.py)
+    # DDP ranks fork from a server that imported torch once (conformance/ddp/preload.py)
     env = os.environ | {"LCK_DDP_PRELOAD": "1"}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=1500)

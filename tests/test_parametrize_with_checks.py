@@ -6,15 +6,15 @@ import sys
 
 import pytest
 
-from conformance import parametrize_with_checks
-from conformance.checks import CHECKS
+from lightning_conformance import parametrize_with_checks
+from lightning_conformance.checks import CHECKS
 
 MODULES = """
 import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from conformance import parametrize_with_checks
+from lightning_conformance import parametrize_with_checks
 
 
 class Tiny(pl.LightningModule):

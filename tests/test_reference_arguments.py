@@ -12,8 +12,8 @@ import warnings
 import pytest
 import torch
 
-from adapters import load_target
-from conformance.checkpoints import tiny_module_class
+from lightning_conformance.adapters import load_target
+from lightning_conformance.crossversion.generate import tiny_module_class
 
 REFERENCE, LIGHTNING = load_target("reference").pl, load_target("lightning").pl
 QUIET = {"logger": False, "enable_checkpointing": False, "enable_progress_bar": False,

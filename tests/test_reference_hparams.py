@@ -9,7 +9,7 @@ import warnings
 import pytest
 import torch
 
-from adapters import load_target
+from lightning_conformance.adapters import load_target
 
 REFERENCE, LIGHTNING = load_target("reference").pl, load_target("lightning").pl
 

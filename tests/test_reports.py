@@ -9,13 +9,13 @@ from html.parser import HTMLParser
 import jsonschema
 import pytest
 
-from conformance import CHANGES, load_registry
-from conformance._report_html import html_page
-from conformance._report_junit import junit_xml
-from conformance._report_markdown import markdown
-from conformance._report_matrix import ReportError, load_matrix
-from conformance._results import SCHEMA_ID
-from conformance.cli import main
+from lightning_conformance import CHANGES, load_registry
+from lightning_conformance.cli import main
+from lightning_conformance.reports.html import html_page
+from lightning_conformance.reports.junit import junit_xml
+from lightning_conformance.reports.markdown import markdown
+from lightning_conformance.reports.matrix import ReportError, load_matrix
+from lightning_conformance.session.results import SCHEMA_ID
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())

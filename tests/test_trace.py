@@ -4,7 +4,14 @@ import inspect
 
 import torch
 
-from conformance._trace import Event, HookSequence, Recorder, Trace, diff_lines, summarise
+from lightning_conformance.adapters.trace import (
+    Event,
+    HookSequence,
+    Recorder,
+    Trace,
+    diff_lines,
+    summarise,
+)
 
 
 class Base:

@@ -1,4 +1,4 @@
-"""The version matrix is one list, conformance/versions.py, and noxfile.py runs all of it."""
+"""The version matrix is one list, conformance/spec/versions.py, and noxfile.py runs all of it."""
 
 import importlib.util
 import subprocess
@@ -7,8 +7,8 @@ import sys
 import pytest
 from packaging.version import Version
 
-from adapters import BUILTIN_TARGETS
-from conformance.versions import LATEST, MATRIX, Release
+from lightning_conformance.adapters import BUILTIN_TARGETS
+from lightning_conformance.spec.versions import LATEST, MATRIX, Release
 from tests.conftest import ROOT
 
 
@@ -57,7 +57,7 @@ def test_noxfile_has_one_conformance_session_per_release(noxfile):
 
 
 def test_versions_module_imports_nothing_heavy():
-    path = str(ROOT / "conformance" / "versions.py")
+    path = str(ROOT / "conformance" / "spec" / "versions.py")
     code = ("import importlib.util, sys; "
             f"spec = importlib.util.spec_from_file_location('v', {path!r}); "
             "module = importlib.util.module_from_spec(spec); sys.modules['v'] = module; "

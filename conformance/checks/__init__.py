@@ -8,7 +8,7 @@ namespace (``lightning.pytorch`` or ``pytorch_lightning``) from its class.
 from __future__ import annotations
 
 # Importing the check modules registers their checks (run in ID order).
-from . import (  # noqa: F401
+from lightning_conformance.checks import (  # noqa: F401
     checkpoint,
     ddp,
     devices,
@@ -18,8 +18,13 @@ from . import (  # noqa: F401
     static,
     training,
 )
-from ._base import Check, CheckInputError, CheckResult, registered
-from ._engine import ConformanceError, ConformanceWarning, check_module, run_check
+from lightning_conformance.checks._base import Check, CheckInputError, CheckResult, registered
+from lightning_conformance.checks._engine import (
+    ConformanceError,
+    ConformanceWarning,
+    check_module,
+    run_check,
+)
 
 __all__ = [
     "CHECKS",

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import torch
 
-from .._logging import CALLBACK_FORBIDDEN, FORBIDDEN, HOOK_LEVELS, PREDICT_HOOKS
+from lightning_conformance.clauses._logging import (
+    CALLBACK_FORBIDDEN,
+    FORBIDDEN,
+    HOOK_LEVELS,
+    PREDICT_HOOKS,
+)
 
 __all__ = [
     "SCOPE_HOOKS",
@@ -222,7 +227,7 @@ def sentence(clause: str) -> str:
     """The sentence of ``clause`` ("" when neither the index nor the checks know it)."""
     if clause in _sentences():
         return _sentences()[clause]
-    from . import by_id  # a MOD check that the index does not list yet
+    from lightning_conformance.checks import by_id  # a MOD check that the index does not list yet
 
     try:
         return by_id(clause).sentence

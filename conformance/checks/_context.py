@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._base import CheckInputError, Failed, Skipped, registered
-from ._probe import Record, probe, reseed_after
-from ._state import quiet, reseed, snapshot
-from ._target import resolve
+from lightning_conformance.checks._base import CheckInputError, Failed, Skipped, registered
+from lightning_conformance.checks._probe import Record, probe, reseed_after
+from lightning_conformance.checks._state import quiet, reseed, snapshot
+from lightning_conformance.checks._target import resolve
 
 __all__ = ["EPOCHS", "LIMITS", "SEED", "Context", "Outcome"]
 
@@ -176,7 +176,7 @@ class Context:
 
     def verdict(self, check_id: str) -> str:
         """The status of another check on this module (evaluated once)."""
-        from ._engine import evaluate
+        from lightning_conformance.checks._engine import evaluate
 
         check = next(c for c in registered() if c.id == check_id)
         return evaluate(self, check).status

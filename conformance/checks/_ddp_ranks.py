@@ -1,4 +1,4 @@
-"""What each rank runs for the DDP checks (``conformance._ddp_worker`` calls ``check_ranks``).
+"""What each rank runs for the DDP checks (``ddp.worker`` calls ``check_ranks``).
 
 The parent process pickles the module's factory (and datamodule) into ``payload.pkl`` in the
 launch directory. Every rank builds the module from the same seed, fits it for a few batches
@@ -16,8 +16,8 @@ import warnings
 
 import torch
 
-from ._probe import probe
-from ._state import reseed, trainable
+from lightning_conformance.checks._probe import probe
+from lightning_conformance.checks._state import reseed, trainable
 
 __all__ = ["DDP_SETTINGS", "PAYLOAD", "check_ranks", "fingerprint"]
 

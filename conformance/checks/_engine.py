@@ -8,8 +8,15 @@ from pathlib import Path
 
 import torch
 
-from ._base import Check, CheckResult, Failed, Skipped, Warned, registered
-from ._context import Context
+from lightning_conformance.checks._base import (
+    Check,
+    CheckResult,
+    Failed,
+    Skipped,
+    Warned,
+    registered,
+)
+from lightning_conformance.checks._context import Context
 
 __all__ = ["ConformanceError", "ConformanceWarning", "check_module", "evaluate", "run_check"]
 
@@ -53,7 +60,7 @@ def evaluate(ctx: Context, check: Check) -> CheckResult:
 
 
 def _evaluate(ctx: Context, check: Check) -> CheckResult:
-    from ._reproduce import script
+    from lightning_conformance.checks._reproduce import script
 
     def result(status, message="", reproduction=""):
         return CheckResult(check.id, status, message, reproduction, check.sentence)
@@ -81,7 +88,7 @@ def _evaluate(ctx: Context, check: Check) -> CheckResult:
 
 def _known_deviation(ctx: Context, check: Check):
     """The target's known-deviation entry for this check at this Lightning version, if any."""
-    from adapters.deviations import load_deviations
+    from lightning_conformance.adapters.deviations import load_deviations
 
     for deviation in load_deviations(ctx.namespace.name):
         if deviation.clause == check.id and deviation.matches(ctx.namespace.contract):
@@ -91,7 +98,7 @@ def _known_deviation(ctx: Context, check: Check):
 
 def _context(factory, datamodule, target, ddp, device, root) -> Context:
     if device not in ("cpu", "cuda"):
-        from ._base import CheckInputError
+        from lightning_conformance.checks._base import CheckInputError
 
         raise CheckInputError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
     return Context(factory, datamodule=datamodule, target=target, ddp=ddp, device=device,

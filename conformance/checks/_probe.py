@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._state import modes, reseed, snapshot, trainable
+from lightning_conformance.checks._state import modes, reseed, snapshot, trainable
 
 __all__ = ["Record", "probe", "reseed_after"]
 

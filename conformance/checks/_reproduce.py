@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from ._context import EPOCHS, SEED
+from lightning_conformance.checks._context import EPOCHS, SEED
 
 __all__ = ["script", "source_of"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from ._base import CheckInputError
+from lightning_conformance.checks._base import CheckInputError
 
 __all__ = ["Namespace", "resolve"]
 
@@ -39,7 +39,7 @@ class Namespace:
 
 @functools.cache
 def _adapter(name: str):
-    from adapters import TargetError, load_target
+    from lightning_conformance.adapters import TargetError, load_target
 
     try:
         return load_target(name)

@@ -17,10 +17,10 @@ from types import MethodType
 
 import torch
 
-from . import _callback_checkpoints as checkpoints
-from . import _callback_rules as rules
-from ._base import CheckResult
-from ._engine import ConformanceError, ConformanceWarning
+from lightning_conformance.checks import _callback_checkpoints as checkpoints
+from lightning_conformance.checks import _callback_rules as rules
+from lightning_conformance.checks._base import CheckResult
+from lightning_conformance.checks._engine import ConformanceError, ConformanceWarning
 
 __all__ = ["SEVERITIES", "ConformanceCallback"]
 

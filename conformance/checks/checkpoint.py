@@ -8,10 +8,10 @@ import re
 import torch
 from packaging.version import Version
 
-from .._contract import Contract
-from ._base import Failed, Skipped, Warned, check
-from ._context import describe
-from ._state import differing, same_numbers, shorten, snapshot
+from lightning_conformance.checks._base import Failed, Skipped, Warned, check
+from lightning_conformance.checks._context import describe
+from lightning_conformance.checks._state import differing, same_numbers, shorten, snapshot
+from lightning_conformance.spec.contract import Contract
 
 __all__ = ["locate", "reads_weights_only"]
 

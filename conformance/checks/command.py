@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from ._base import CheckInputError
-from ._report import junit_xml, summary_lines
+from lightning_conformance.checks._base import CheckInputError
+from lightning_conformance.checks._report import junit_xml, summary_lines
 
 __all__ = ["SpecFactory", "load_spec", "run"]
 
@@ -106,7 +106,7 @@ def _validate(args) -> None:
 
 
 def _check_inputs(args):
-    from . import by_id, run_check
+    from lightning_conformance.checks import by_id, run_check
 
     args.init_args = _init_args(args.init_args_json)
     args.factory = load_spec(args.spec, args.init_args)
@@ -121,7 +121,7 @@ def _check_inputs(args):
 
 def run(args) -> int:
     """The ``check`` command; returns the exit code."""
-    from . import check_module
+    from lightning_conformance.checks import check_module
 
     started = time.perf_counter()
     try:

@@ -1,5 +1,5 @@
 """MOD-030..034: the module under DDP (``ddp=N``): N real processes on CPU with gloo, launched
-once per ``check_module`` call by the kit's harness (``conformance._distributed``)."""
+once per ``check_module`` call by the kit's harness (``lightning_conformance.ddp.launch``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import pickle
 import re
 from pathlib import Path
 
-from .._distributed import DEFAULT_TIMEOUT, DistributedRunError, Topology, launch
-from ._base import Failed, Skipped, Warned, check
-from ._context import SEED
-from ._ddp_ranks import PAYLOAD
-from ._state import shorten
+from lightning_conformance.checks._base import Failed, Skipped, Warned, check
+from lightning_conformance.checks._context import SEED
+from lightning_conformance.checks._ddp_ranks import PAYLOAD
+from lightning_conformance.checks._state import shorten
+from lightning_conformance.ddp.launch import DEFAULT_TIMEOUT, DistributedRunError, Topology, launch
 
 __all__ = ["ddp_records", "prepare"]
 
-SCENARIO = "conformance.checks._ddp_ranks:check_ranks"
+SCENARIO = "lightning_conformance.checks._ddp_ranks:check_ranks"
 DDP = "lightning/pytorch/strategies/ddp.py"
 _UNSYNCED = re.compile(r"self\.log\('([^']+)', \.\.\., sync_dist=True\)")
 

@@ -7,9 +7,9 @@ import inspect
 import pickle
 import re
 
-from ._base import Failed, Warned, check
-from ._context import describe
-from .runs import provides
+from lightning_conformance.checks._base import Failed, Warned, check
+from lightning_conformance.checks._context import describe
+from lightning_conformance.checks.runs import provides
 
 __all__ = ["cuda_lines"]
 

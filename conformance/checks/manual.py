@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import Failed, check
+from lightning_conformance.checks._base import Failed, check
 
 __all__ = []
 

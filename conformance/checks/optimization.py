@@ -3,8 +3,8 @@ module trains and logs (read from the shared fit)."""
 
 from __future__ import annotations
 
-from ._base import Failed, Skipped, Warned, check
-from ._state import shorten
+from lightning_conformance.checks._base import Failed, Skipped, Warned, check
+from lightning_conformance.checks._state import shorten
 
 __all__ = ["configured", "logged_keys"]
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from . import CHECKS
-from ._base import Check, CheckResult
-from ._context import Context
-from ._engine import ConformanceError, ConformanceWarning, evaluate
+from lightning_conformance.checks import CHECKS
+from lightning_conformance.checks._base import Check, CheckResult
+from lightning_conformance.checks._context import Context
+from lightning_conformance.checks._engine import ConformanceError, ConformanceWarning, evaluate
 
 __all__ = ["ModuleCheck", "parametrize_with_checks"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._base import Failed, Skipped, check
-from ._context import describe
+from lightning_conformance.checks._base import Failed, Skipped, check
+from lightning_conformance.checks._context import describe
 
 __all__ = ["provides"]
 

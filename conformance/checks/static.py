@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import inspect
 
-from .._contract import Contract
-from .._hooks import MODULE_HOOKS
-from ._base import Failed, check
+from lightning_conformance.adapters.hook_names import MODULE_HOOKS
+from lightning_conformance.checks._base import Failed, check
+from lightning_conformance.spec.contract import Contract
 
 __all__ = ["REMOVED_HOOKS", "optimizer_idx_hooks", "signature_problems"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Failed, Skipped, check
-from ._state import differing, same_numbers, shorten, trainable
-from .runs import provides
+from lightning_conformance.checks._base import Failed, Skipped, check
+from lightning_conformance.checks._state import differing, same_numbers, shorten, trainable
+from lightning_conformance.checks.runs import provides
 
 __all__ = ["optimized_names"]
 

@@ -1,7 +1,7 @@
 """Turn a ``Scenario`` into a module of a fresh class on one target's ``pl``.
 
-The module is the kit's BoringModel-style scenario (``conformance._models``) with the
-scenario's dataloaders, training_step, validation_step, configure_optimizers and ``self.log``
+The module is the kit's BoringModel-style scenario (``clauses._models``) with the scenario's
+dataloaders, training_step, validation_step, configure_optimizers and ``self.log``
 calls. The callbacks of a run are in ``callbacks.py``.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from conformance._manual import as_list
-from conformance._models import _BASE, loader
+from lightning_conformance.clauses._manual import as_list
+from lightning_conformance.clauses._models import _BASE, loader
 
 from .scenario import LogCall, Scenario
 

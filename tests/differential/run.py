@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 
-from adapters import load_target
-from conformance._contract import Contract
-from conformance._harness import Harness
+from lightning_conformance.adapters import load_target
+from lightning_conformance.session.harness import Harness
+from lightning_conformance.spec.contract import Contract
 
 from .callbacks import PROBE_HOOKS, build_logging_callback, build_probe
 from .modules import build_module

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance._logging import HOOK_LEVELS, MODULE_ONLY
+from lightning_conformance.clauses._logging import HOOK_LEVELS, MODULE_ONLY
 
 from .scenario import (
     Checkpointing,

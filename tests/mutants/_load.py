@@ -71,6 +71,6 @@ def load_mutant(mutant: Mutant) -> str:
 
 
 def mutant_target(mutant: Mutant):
-    from adapters.reference import ReferenceTarget
+    from lightning_conformance.adapters.reference import ReferenceTarget
 
     return ReferenceTarget(package=load_mutant(mutant), name=mutant.target_name)

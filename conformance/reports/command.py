@@ -1,0 +1,53 @@
+"""``lightning-conformance report``: gather JSON reports and write the chosen renderings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["REPORT_DESC", "add_report_parser", "write_reports"]
+
+REPORT_DESC = ("Render JSON reports of `run` (files, or directories searched recursively) as a "
+               "Markdown matrix, a single-file HTML page and JUnit XML.")
+_OUTPUTS = {
+    "markdown": "write the Markdown matrix to FILE ('-': stdout; the default when no output "
+                "is named)",
+    "html": "write the single-file HTML page to FILE",
+    "junit": "write JUnit XML (one testsuite per target/version) to FILE",
+}
+
+
+def add_report_parser(commands, handler) -> None:
+    report = commands.add_parser("report", help=REPORT_DESC, description=REPORT_DESC)
+    report.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a report file, or a directory holding reports at any depth")
+    for name, help_text in _OUTPUTS.items():
+        report.add_argument(f"--{name}", metavar="FILE", help=help_text)
+    report.set_defaults(handler=handler)
+
+
+def write_reports(args) -> int:
+    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done."""
+    from lightning_conformance.reports.html import html_page
+    from lightning_conformance.reports.junit import junit_xml
+    from lightning_conformance.reports.markdown import markdown
+    from lightning_conformance.reports.matrix import load_matrix
+
+    matrix = load_matrix(args.paths)
+    renderers = {"markdown": markdown, "html": html_page, "junit": junit_xml}
+    wanted = {name: getattr(args, name) for name in renderers if getattr(args, name)}
+    for name, destination in (wanted or {"markdown": "-"}).items():
+        _write(renderers[name](matrix), destination)
+    written = [path for path in wanted.values() if path != "-"]
+    print(f"{len(matrix.columns)} report(s), {len(matrix.rows)} clauses"
+          + (f": wrote {', '.join(written)}" if written else ""), file=sys.stderr)
+    return 0
+
+
+def _write(text: str, destination: str) -> None:
+    if destination == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(destination)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,249 @@
+"""Gather per-target JSON reports into one matrix: clause rows × target/version columns.
+
+The renderings (``_report_markdown``, ``_report_html``, ``_report_junit``) all read this
+model, so every one of them agrees on what a cell means. A cell is one of ``KINDS``:
+``variant`` is a pass under a declared behaviour change whose expectation differs from the
+newest contract in the matrix (decided by ``_diff.differences``, like ``lightning-conformance
+diff``), so a reader sees at a glance which passes are passes of an older contract.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from lightning_conformance.session.results import SCHEMA_ID
+from lightning_conformance.spec.clause import AREAS
+from lightning_conformance.spec.contract import CHANGES
+from lightning_conformance.spec.diff import Difference, differences
+
+__all__ = [
+    "KINDS",
+    "Cell",
+    "Column",
+    "Matrix",
+    "ReportError",
+    "Row",
+    "build_matrix",
+    "find_reports",
+    "grouped",
+    "load_matrix",
+    "load_reports",
+]
+
+# Cell kinds, in the order legends and counts list them.
+KINDS = ("passed", "variant", "failed", "skipped", "deviation", "stale", "missing")
+# The status a report records -> the kind of its cell ("variant" is decided separately).
+_KIND_OF_STATUS = {"passed": "passed", "failed": "failed", "error": "failed",
+                   "skipped": "skipped", "xfailed": "deviation", "xpassed": "stale"}
+
+
+class ReportError(ValueError):
+    """A path given to ``report`` is not a readable lightning-conformance report."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One report: a target at one version, checked against one contract version."""
+
+    target: str
+    version: str
+    contract: str
+    paths: tuple[Path, ...]
+    created: str
+    clauses: dict = field(repr=False)  # clause id -> the report's clause dict
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.version}"
+
+    @property
+    def contract_version(self) -> Version:
+        return _version(self.contract)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The outcome of one clause on one column, with the text that explains it."""
+
+    kind: str
+    status: str = ""  # the report's own status ("error" and "failed" are both kind failed)
+    message: str = ""  # failure text, skip or deviation reason, or the variant's changes
+    changes: tuple[str, ...] = ()  # for a variant: the changes whose older side it passed
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    area: str
+    sentence: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass
+class Matrix:
+    columns: list[Column]
+    rows: list[Row]
+    # (older contract, newer contract, differences) for consecutive contracts of the matrix
+    changes: list[tuple[Version, Version, list[Difference]]]
+
+    @property
+    def areas(self) -> list[str]:
+        return list(dict.fromkeys(row.area for row in self.rows))
+
+    def counts(self, index: int) -> dict[str, int]:
+        """How many cells of each kind column ``index`` has."""
+        counts = dict.fromkeys(KINDS, 0)
+        for row in self.rows:
+            counts[row.cells[index].kind] += 1
+        return counts
+
+    def cells_of(self, *kinds: str):
+        """Every (row, column, cell) whose cell is one of ``kinds``, row by row."""
+        for row in self.rows:
+            for column, cell in zip(self.columns, row.cells, strict=True):
+                if cell.kind in kinds:
+                    yield row, column, cell
+
+
+def find_reports(paths) -> list[Path]:
+    """The report files among ``paths``: files as given, directories searched recursively."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += [p for p in sorted(path.rglob("*.json")) if _is_report(p)]
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ReportError(f"{path}: no such file or directory")
+    return found
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text()).get("$schema") == SCHEMA_ID
+    except (OSError, ValueError, AttributeError):
+        return False  # other JSON files may live beside the reports
+
+
+def load_reports(paths) -> list[Column]:
+    """One Column per report, ordered by contract version, then target and its version.
+
+    Reports of the same target, version and contract (one run per area, or a re-run) merge
+    into one column; where they share a clause, the newer report's result counts.
+    """
+    columns: dict[tuple, Column] = {}
+    for column in sorted(map(_column, find_reports(paths)), key=lambda c: c.created):
+        key = (column.target, column.version, column.contract)
+        if key in columns:
+            older = columns[key]
+            column = Column(*key, older.paths + column.paths, column.created,
+                            {**older.clauses, **column.clauses})
+        columns[key] = column
+    return sorted(columns.values(),
+                  key=lambda c: (c.contract_version, c.target, _version(c.version)))
+
+
+def _column(path: Path) -> Column:
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ReportError(f"{path}: not a JSON report ({error})") from None
+    if not isinstance(report, dict) or report.get("$schema") != SCHEMA_ID:
+        raise ReportError(f"{path}: not a lightning-conformance report (no $schema {SCHEMA_ID})")
+    try:
+        return Column(report["target"], report["target_version"], report["contract_version"],
+                      (path,), report.get("created", ""),
+                      {clause["id"]: clause for clause in report["clauses"]})
+    except (KeyError, TypeError) as error:
+        raise ReportError(f"{path}: the report lacks the field {error}") from None
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:  # a third-party target may use any version string
+        return Version("0")
+
+
+def build_matrix(columns: list[Column], registry: dict | None = None) -> Matrix:
+    """The matrix of ``columns``; ``registry`` (default: the kit's) decides the variants."""
+    if registry is None:
+        from lightning_conformance import load_registry
+
+        registry = load_registry()
+    ids = sorted({i for column in columns for i in column.clauses}, key=_row_order)
+    registry = {i: registry[i] for i in ids if i in registry}  # changes of these rows only
+    contracts = sorted({column.contract_version for column in columns})
+    newest = contracts[-1] if contracts else None
+    variants = [_variants(registry, column.contract_version, newest) for column in columns]
+    rows = [_row(i, columns, variants, registry) for i in ids]
+    changes = [(old, new, differences(registry, old, new))
+               for old, new in pairwise(contracts)]
+    return Matrix(columns, rows, changes)
+
+
+def _row_order(clause_id: str) -> tuple:
+    area = clause_id.split("-", 1)[0]
+    return (AREAS.index(area) if area in AREAS else len(AREAS), clause_id)
+
+
+def _variants(registry, contract: Version, newest: Version) -> dict[str, tuple[str, ...]]:
+    """Clause id -> the changes whose expectation under ``contract`` is not the newest's."""
+    found: dict[str, tuple[str, ...]] = {}
+    if contract == newest:
+        return found
+    for difference in differences(registry, contract, newest):
+        if difference.kind == "changed":
+            found[difference.clause.id] = found.get(difference.clause.id, ()) + (
+                difference.change,)
+    return found
+
+
+def _row(clause_id: str, columns, variants, registry) -> Row:
+    known = [column.clauses[clause_id] for column in columns if clause_id in column.clauses]
+    sentence = known[-1]["sentence"] or getattr(registry.get(clause_id), "sentence", "")
+    cells = tuple(_cell(column.clauses.get(clause_id), variant.get(clause_id, ()))
+                  for column, variant in zip(columns, variants, strict=True))
+    return Row(clause_id, clause_id.split("-", 1)[0], sentence, cells)
+
+
+def _cell(clause: dict | None, changes: tuple[str, ...]) -> Cell:
+    if clause is None:
+        return Cell("missing", message="not run for this target (not in its report)")
+    status = clause["status"]
+    kind = _KIND_OF_STATUS.get(status, "failed")
+    message = clause.get("message") or clause.get("skip_reason") or ""
+    if kind == "passed" and changes:
+        return Cell("variant", status, "passes the older expectation of "
+                    + ", ".join(changes), changes)
+    return Cell(kind, status, message)
+
+
+def grouped(found: list[Difference]) -> list[list[Difference]]:
+    """Differences by behaviour change (oldest change first), then added or removed clauses."""
+    groups: dict = {}
+    for difference in found:
+        key = difference.change or (difference.clause.id, difference.kind)
+        groups.setdefault(key, []).append(difference)
+    return sorted(groups.values(), key=_group_order)
+
+
+def _group_order(group: list[Difference]) -> tuple:
+    change = CHANGES.get(group[0].change)
+    if change is None:
+        return (1, Version("0"), group[0].clause.id)
+    return (0, change.since_version, change.name)
+
+
+def load_matrix(paths, registry: dict | None = None) -> Matrix:
+    """Load every report under ``paths`` into a Matrix; raise ReportError if there is none."""
+    columns = load_reports(paths)
+    if not columns:
+        raise ReportError("no lightning-conformance report (*.json) found under "
+                          + ", ".join(map(str, paths)))
+    return build_matrix(columns, registry)
