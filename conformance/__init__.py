@@ -54,8 +54,12 @@ def __getattr__(name):
 
 
 def load_registry() -> dict[str, Clause]:
-    """Import every clause module of the kit and return the registry, sorted by ID."""
-    from . import clauses
+    """Import every clause module of the kit and return the registry, sorted by ID.
+
+    The MOD clauses are declared by the checks of a user's module (``@check``), which the MOD
+    clause file imports; importing them here too says where those clauses come from.
+    """
+    from . import checks, clauses  # noqa: F401  (importing registers)
 
     for info in pkgutil.iter_modules(clauses.__path__):
         if info.name.startswith("test_"):

@@ -11,7 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lightning_conformance.spec.clause import Clause, ClauseError, register
+
 __all__ = [
+    "CLAUSE_TEST",
     "Check",
     "CheckInputError",
     "CheckResult",
@@ -61,14 +64,17 @@ class Failed(Exception):
         self.stage = stage  # the run the reproduction script performs
 
 
+# The one clause test that runs every check on each target's known-good module, one param per
+# check (param id: the clause ID); a check's clause names it as its test.
+CLAUSE_TEST = "lightning_conformance.clauses.test_module_checks::test_module_check"
+
+
 @dataclass(frozen=True)
 class Check:
     """One MOD clause as a check of a user's module.
 
     Attributes:
-        id: the clause ID (``MOD-007``).
-        sentence: the clause sentence (at most 100 characters).
-        source: the Lightning doc, test or source file that shows the behaviour.
+        clause: the MOD clause (ID, sentence, source) the check decides, as registered.
         needs: what the check needs to run at all: ``{"ddp"}``, ``{"cuda"}``.
         fix: how to fix a failure, appended to every failure message.
         claims: patterns of run errors this check reports (other checks then skip).
@@ -76,15 +82,25 @@ class Check:
         claim_when: claim a matching error only when ``claim_when(ctx, error)`` is true.
     """
 
-    id: str
-    sentence: str
-    source: str
+    clause: Clause
     function: Callable = field(repr=False, compare=False)
     needs: frozenset = frozenset()
     fix: str = ""
     claims: tuple = ()
     stage: str = "fit"
     claim_when: Callable | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.clause.id
+
+    @property
+    def sentence(self) -> str:
+        return self.clause.sentence
+
+    @property
+    def source(self) -> str:
+        return self.clause.source
 
     def claims_error(self, ctx, error: BaseException) -> bool:
         text = f"{type(error).__name__}: {error}"
@@ -98,13 +114,19 @@ _CHECKS: dict[str, Check] = {}
 
 def check(id: str, sentence: str, *, source: str, needs=(), fix: str = "", claims=(),
           stage: str = "fit", claim_when=None):
-    """Register the decorated function ``f(ctx) -> None`` as the check ``id``."""
+    """Register the decorated function ``f(ctx) -> None`` as the check of the MOD clause ``id``.
+
+    The clause goes into the clause registry from here, so that ID, sentence and source are
+    written once; its test is the param ``id`` of ``CLAUSE_TEST``.
+    """
+    declared = Clause(id, sentence, source, test=f"{CLAUSE_TEST}[{id}]")  # validates now
+    if declared.area != "MOD":
+        raise ClauseError(f"check {id}: a check decides a MOD clause (MOD-NNN)")
 
     def decorate(function):
-        if id in _CHECKS:
-            raise ValueError(f"check {id} is registered twice")
-        _CHECKS[id] = Check(id, sentence, source, function, frozenset(needs), fix,
-                            tuple(claims), stage, claim_when)
+        register(declared, f"{function.__module__}::{function.__qualname__}")
+        _CHECKS[id] = Check(declared, function, frozenset(needs), fix, tuple(claims), stage,
+                            claim_when)
         return function
 
     return decorate

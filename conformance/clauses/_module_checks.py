@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from lightning_conformance.checks._base import Check, CheckResult
 from lightning_conformance.clauses._models import FEATURES, loader
 
 __all__ = ["good_module_class", "run_clause_check"]
@@ -163,10 +164,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def run_clause_check(target, clause_id: str, *, manual: bool = False, ddp: int = 0,
-                     device: str = "cpu"):
-    """The result of the check of ``clause_id`` on the known-good module of ``target``."""
-    from lightning_conformance.checks import by_id
+def run_clause_check(target, check: Check) -> CheckResult:
+    """The result of ``check`` on the known-good module of ``target``, run as the check needs:
+    in manual optimization, on two processes, or on CUDA."""
     from lightning_conformance.checks._engine import evaluate
 
-    return evaluate(_context(target, manual, ddp, device), by_id(clause_id))
+    manual = "manual" in check.needs
+    ddp = 2 if "ddp" in check.needs else 0
+    device = "cuda" if "cuda" in check.needs else "cpu"
+    return evaluate(_context(target, manual, ddp, device), check)

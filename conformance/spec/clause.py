@@ -1,9 +1,12 @@
-"""The clause registry: ``@clause`` gives a conformance test its permanent ID and sentence."""
+"""The clause registry: ``@clause`` gives a conformance test its permanent ID and sentence.
+
+A MOD clause is declared by its check instead (``checks._base.check``), which calls ``register``.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -11,7 +14,7 @@ from packaging.version import Version
 
 from lightning_conformance.spec.contract import CHANGES
 
-__all__ = ["AREAS", "REGISTRY", "Clause", "ClauseError", "clause", "requires"]
+__all__ = ["AREAS", "REGISTRY", "Clause", "ClauseError", "clause", "register", "requires"]
 
 AREAS = ("HOOK", "LOG", "OPT", "CKPT", "MAN", "DDP", "DEV", "MOD")
 _ID = re.compile(r"^(?P<area>[A-Z]+)-(?P<number>\d{3})$")
@@ -32,6 +35,9 @@ class Clause:
     versions: str = ""
     changes: tuple[str, ...] = ()
     test: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        _validate(self.id, self.sentence, self.source, self.versions, self.changes)
 
     @property
     def area(self) -> str:
@@ -54,6 +60,8 @@ class Clause:
 
 
 REGISTRY: dict[str, Clause] = {}
+# clause ID -> where it is declared ("module::function"): a second place is an error
+_DECLARED: dict[str, str] = {}
 
 
 def _validate(id: str, sentence: str, source: str, versions: str, changes: tuple) -> None:
@@ -70,6 +78,20 @@ def _validate(id: str, sentence: str, source: str, versions: str, changes: tuple
         raise ClauseError(f"{id}: unknown behaviour changes {sorted(unknown)}")
 
 
+def register(entry: Clause, where: str) -> Clause:
+    """Add ``entry`` to the registry, declared at ``where`` (``module::function``).
+
+    Declaring it again at the same place is allowed (a module imported again); at another
+    place it is an error naming both.
+    """
+    known = _DECLARED.get(entry.id)
+    if known is not None and known != where:
+        raise ClauseError(f"clause ID {entry.id} is used by {known} and {where}")
+    _DECLARED[entry.id] = where
+    REGISTRY[entry.id] = entry
+    return entry
+
+
 def clause(id: str, sentence: str, *, source: str, versions: str = "", changes=()):
     """Register a conformance test as the clause ``id``.
 
@@ -80,15 +102,11 @@ def clause(id: str, sentence: str, *, source: str, versions: str = "", changes=(
         versions: PEP 440 range of contract versions the clause holds for ("" = all).
         changes: names from ``spec.contract.CHANGES`` the expectation depends on.
     """
-    changes = tuple(changes)
-    _validate(id, sentence, source, versions, changes)
+    declared = Clause(id, sentence, source, versions, tuple(changes))  # validates now
 
     def decorate(test):
         qualname = f"{test.__module__}::{test.__name__}"
-        known = REGISTRY.get(id)
-        if known is not None and known.test != qualname:
-            raise ClauseError(f"clause ID {id} is used by {known.test} and {qualname}")
-        REGISTRY[id] = Clause(id, sentence, source, versions, changes, qualname)
+        register(replace(declared, test=qualname), qualname)
         test.__doc__ = sentence
         return pytest.mark.clause(id)(test)
 
