@@ -35,7 +35,7 @@ def html_page(matrix: Matrix) -> str:
         f"<title>{_TITLE}</title><style>{STYLE}</style></head><body>",
         '<header class="bar">',
         f"<h1>{_TITLE}</h1><span class=\"meta\">{len(matrix.rows)} clauses × "
-        f"{len(matrix.columns)} targets · generated {created}</span>",
+        f"{escape(matrix.subjects)} · generated {created}</span>",
         _filters(matrix),
         "</header><main>",
         _legend(),

@@ -29,8 +29,7 @@ MAX_MESSAGE_LINES = 40  # a job summary must stay short; the HTML page shows eve
 def markdown(matrix: Matrix) -> str:
     """The whole Markdown page for ``matrix``."""
     reasons: dict[str, int] = {}  # reason text -> its number, in order of first use
-    lines = [f"# Lightning conformance: {len(matrix.rows)} clauses × "
-             f"{len(matrix.columns)} targets", "",
+    lines = [f"# Lightning conformance: {len(matrix.rows)} clauses × {matrix.subjects}", "",
              "Legend: " + " · ".join(f"{SYMBOLS[k]} {WORDS[k]}" for k in KINDS), ""]
     lines += _counts(matrix) + [""]
     for area in matrix.areas:
@@ -62,7 +61,7 @@ def _area(matrix: Matrix, area: str, reasons: dict) -> list[str]:
     tally = {kind: sum(cell.kind == kind for row in rows for cell in row.cells)
              for kind in ("failed", "stale", "variant", "warned", "skipped", "deviation")}
     summary = " · ".join(f"{SYMBOLS[k]} {n}" for k, n in tally.items() if n)
-    if all(cell.kind == "passed" for row in rows for cell in row.cells):
+    if all(cell.kind in ("passed", "missing") for row in rows for cell in row.cells):
         summary = "all passed"
     opened = " open" if tally["failed"] or tally["stale"] else ""
     lines = [f"<details{opened}><summary><b>{area}</b>: {len(rows)} clauses"

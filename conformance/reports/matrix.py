@@ -17,7 +17,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from lightning_conformance.reports.model import Result, Subject
+from lightning_conformance.reports.model import SUBJECT_KINDS, Result, Subject
 from lightning_conformance.reports.schema import Report, ReportError, is_report, read
 from lightning_conformance.spec.clause import AREAS
 from lightning_conformance.spec.contract import CHANGES
@@ -108,6 +108,13 @@ class Matrix:
     @property
     def areas(self) -> list[str]:
         return list(dict.fromkeys(row.area for row in self.rows))
+
+    @property
+    def subjects(self) -> str:
+        """What the columns are, in words: ``2 targets``, ``1 target and 1 module``."""
+        kinds = [column.subject.kind for column in self.columns]
+        return " and ".join(f"{kinds.count(kind)} {kind}{'s' if kinds.count(kind) > 1 else ''}"
+                            for kind in SUBJECT_KINDS if kind in kinds)
 
     def counts(self, index: int) -> dict[str, int]:
         """How many cells of each kind column ``index`` has."""
