@@ -22,7 +22,7 @@ from lightning_conformance.checks._context import Context
 from lightning_conformance.reports.model import Result, Subject
 
 __all__ = ["DATA_CHECK", "ConformanceError", "ConformanceWarning", "check_module", "evaluate",
-           "run_check", "subject"]
+           "run_check"]
 
 ON_FAIL = ("raise", "warn", None)
 # Without training data no run can start: check_module(require_data=True) stops there.
@@ -72,7 +72,7 @@ def _evaluate(ctx: Context, check: Check) -> Result:
 
     def result(status, message="", reproduction=""):
         return Result(check.id, status, message, reproduction, check.sentence, check.source,
-                      subject(ctx), str(ctx.namespace.contract), time.perf_counter() - started)
+                      _subject(ctx), str(ctx.namespace.contract), time.perf_counter() - started)
 
     reason = _needs(ctx, check)
     if reason:
@@ -105,7 +105,7 @@ def _known_deviation(ctx: Context, check: Check):
     return None
 
 
-def subject(ctx: Context) -> Subject:
+def _subject(ctx: Context) -> Subject:
     """The module of ``ctx`` as the subject of its results, on the Lightning it runs on."""
     factory = ctx.factory
     if isinstance(factory, functools.partial):

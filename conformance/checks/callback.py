@@ -81,7 +81,8 @@ class _Watcher:
     def _begin(self, pl_module, stage) -> None:
         self._stage, self._first = str(getattr(stage, "value", stage)), len(self.results)
         self._manual = pl_module is not None and not pl_module.automatic_optimization
-        self._subject = Subject("module", type(pl_module).__qualname__) if pl_module else None
+        self._subject = (Subject("module", type(pl_module).__qualname__)
+                         if pl_module is not None else None)
         self._scopes, self._reported, self._logged = rules.ScopeStack(), set(), set()
         self._first_batch, self._batches, self._backwards = None, 0, 0
         self._stepped: dict[int, int] = {}
