@@ -262,9 +262,10 @@ def _outcome(release, code) -> tuple[str, bool]:
     parts = [f"{counts['passed']} passed", f"{counts['failed'] + counts['error']} failed",
              f"{counts['skipped']} skipped"]
     parts += [f"{counts[status]} {status}" for status in ("xfailed", "xpassed") if counts[status]]
-    ran = data["target_version"] == release.version  # not another release of the namespace
+    version = data["subject"]["version"]
+    ran = version == release.version  # not another release of the namespace
     if not ran:
-        parts.append(f"but {release.target} {data['target_version']} ran")
+        parts.append(f"but {release.target} {version} ran")
     return ", ".join(parts), code == 0 and ran
 
 

@@ -93,15 +93,20 @@ def _check_parser(commands) -> None:
     check.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="cuda also runs the mixed-precision check (default: cpu)")
     check.add_argument("--report-dir", type=Path, help="write a reproduction script per failure")
-    check.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    check.add_argument("--json", type=Path, help="write the JSON report to this file (the "
+                       "schema of run's reports: `report` shows it as one more column)")
     check.add_argument("--junit", type=Path, help="write the results as JUnit XML to this file")
     check.set_defaults(handler=_check)
 
 
 def _check(args) -> int:
+    from lightning_conformance.checks import CheckInputError
     from lightning_conformance.checks.command import run
 
-    return run(args)
+    try:
+        return run(args)
+    except CheckInputError as error:
+        raise UsageError(error) from None
 
 
 def _load_targets(specs) -> dict:

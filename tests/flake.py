@@ -78,7 +78,7 @@ def _statuses(report_dir: Path) -> dict[str, dict[str, str]]:
     statuses = {}
     for path in sorted(report_dir.glob("*.json")):
         report = json.loads(path.read_text())
-        statuses[report["target"]] = {c["id"]: c["status"] for c in report["clauses"]}
+        statuses[report["subject"]["name"]] = {c["id"]: c["status"] for c in report["clauses"]}
     return statuses
 
 

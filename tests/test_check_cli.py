@@ -3,13 +3,17 @@
 import json
 import xml.etree.ElementTree as ET
 
+import jsonschema
 import pytest
 
 from lightning_conformance import CHECKS
+from lightning_conformance.checks import _engine
 from lightning_conformance.cli import main
+from tests.conftest import ROOT
 
 BROKEN = "tests.fixtures.broken_modules"
 SPECS = "tests.fixtures.check_specs"
+SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 
 
 def _check(capsys, *args):
@@ -37,19 +41,55 @@ def test_a_failing_check_exits_1_and_writes_the_reports(capsys, tmp_path):
     code, out, err = _check(capsys, f"{BROKEN}:UnusedLayer", "--report-dir", str(tmp_path),
                             "--json", str(tmp_path / "r.json"), "--junit",
                             str(tmp_path / "r.xml"))
-    results = json.loads((tmp_path / "r.json").read_text())
-    suite = ET.parse(tmp_path / "r.xml").getroot()
+    report = json.loads((tmp_path / "r.json").read_text())
+    results = report["clauses"]
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
 
     assert 1 == code, out + err
     assert "MOD-015  FAILED" in out and "head.weight, head.bias never received" in out
-    assert {"MOD-015"} == {r["clause"] for r in results if r["status"] == "failed"}
-    assert {"clause", "status", "message", "reproduction", "sentence"} == set(results[0])
+    jsonschema.validate(report, SCHEMA)
+    assert ("module", "UnusedLayer") == (report["subject"]["kind"], report["subject"]["name"])
+    assert {"MOD-015"} == {r["id"] for r in results if r["status"] == "failed"}
+    assert "Reproduces MOD-015" in next(r for r in results if r["id"] == "MOD-015")[
+        "reproduction"]
     assert len(CHECKS) == len(suite.findall("testcase")) == int(suite.get("tests"))
     assert 1 == len(suite.findall("testcase/failure")) == int(suite.get("failures"))
     assert len(suite.findall("testcase/skipped")) == int(suite.get("skipped")) >= 1
     script = tmp_path / "reproduce_MOD_015.py"
     assert f"reproduce: python {script}" in out
     compile(script.read_text(), str(script), "exec")
+
+
+def test_the_json_of_check_is_one_more_column_of_report(capsys, tmp_path):
+    _check(capsys, f"{BROKEN}:UnusedLayer", "--json", str(tmp_path / "r.json"))
+    code = main(["report", str(tmp_path / "r.json")])
+    out, err = capsys.readouterr()
+
+    assert 0 == code, err
+    assert out.startswith(f"# Lightning conformance: {len(CHECKS)} clauses × 1 module\n")
+    assert "| UnusedLayer<br>module on lightning " in out
+    assert "**MOD-015** FAILED on UnusedLayer on lightning " in out
+
+
+def _record_evaluations(monkeypatch) -> list[str]:
+    """The clause of every check the engine evaluates, in order (a cached result is not)."""
+    seen = []
+
+    def counted(ctx, check, evaluate=_engine._evaluate):
+        seen.append(check.id)
+        return evaluate(ctx, check)
+
+    monkeypatch.setattr(_engine, "_evaluate", counted)
+    return seen
+
+
+@pytest.mark.parametrize("spec, code", [(f"{SPECS}:make_good", 0), (f"{BROKEN}:NoTrainData", 2)])
+def test_mod_002_is_evaluated_once_per_check(capsys, monkeypatch, spec, code):
+    seen = _record_evaluations(monkeypatch)
+
+    assert code == _check(capsys, spec)[0]
+    assert 1 == seen.count("MOD-002")
+    assert (code == 2) == (["MOD-002"] == seen)  # no data: no other check runs
 
 
 @pytest.mark.parametrize("args, message", [

@@ -19,6 +19,7 @@ def test_run_on_reference_passes_and_writes_valid_reports(cli, tmp_path):
 
     assert 0 == result.returncode, result.stdout + result.stderr
     jsonschema.validate(report, SCHEMA)
+    assert {"kind": "target", "name": "reference", "version": "0.1.0"} == report["subject"]
     assert report["counts"]["total"] == report["counts"]["passed"] >= 30
     assert "HOOK  reference" in result.stdout
     assert all(c["status"] == "passed" for c in report["clauses"])

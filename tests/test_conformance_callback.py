@@ -15,6 +15,7 @@ from lightning_conformance.adapters.stage import neutral_settings
 from lightning_conformance.checks import ConformanceError, ConformanceWarning
 from lightning_conformance.checks._callback_checkpoints import resume_problem
 from lightning_conformance.clauses._models import FEATURES, loader
+from lightning_conformance.reports.model import Result, Subject
 from tests.mutants import MUTANTS, mutant_target
 
 RUN = {"max_epochs": 2, "limit_train_batches": 3, "limit_val_batches": 2,
@@ -156,9 +157,12 @@ def test_module_violation_is_reported_with_its_clause(tmp_path, scenario):
 def test_checkpoint_needing_init_args_is_reported(tmp_path):
     module = module_class(lpl, __init__=_no_hparams_init)(width=2)
     callback, _ = watch(lpl, module, tmp_path, save=True)
+    result = callback.results[0]
 
     assert {"MOD-022"} == clauses(callback)
-    assert "['width']" in callback.results[0].message
+    assert "['width']" in result.message
+    assert (Result, Subject("module", "Scenario")) == (type(result), result.subject)
+    assert f"\nMOD-022  FAILED   {result.sentence}\n" in callback.summary()  # as `check` prints
 
 
 def test_checkpoint_refused_by_weights_only_load_names_the_object(tmp_path):

@@ -4,11 +4,19 @@ tests/fixtures/broken_modules.py fails (or warns) exactly the check made for its
 import pytest
 import torch
 
-from lightning_conformance import CHECKS, ConformanceError, check_module, load_registry, run_check
+from lightning_conformance import (
+    CHECKS,
+    CheckResult,
+    ConformanceError,
+    check_module,
+    load_registry,
+    run_check,
+)
 from lightning_conformance.checks import CheckInputError, by_id, ddp
 from lightning_conformance.checks._context import Context
 from lightning_conformance.checks._target import resolve
 from lightning_conformance.checks.checkpoint import reads_weights_only
+from lightning_conformance.reports.model import Result, Subject
 from tests.fixtures.broken_modules import BROKEN, DDP_BATCH, Good, NoTrainData
 
 CUDA = torch.cuda.is_available()
@@ -107,6 +115,20 @@ def test_run_check_runs_one_check():
     result = run_check(by_id("MOD-001"), Good)
 
     assert ("MOD-001", "passed", "") == (result.clause, result.status, result.message)
+
+
+def test_a_check_result_is_the_kits_one_result_model():
+    result = run_check(by_id("MOD-001"), Good)
+    on = Subject("target", _LIGHTNING.name, str(_LIGHTNING.adapter.version))
+
+    assert CheckResult is Result and isinstance(result, Result)
+    assert (Subject("module", Good.__qualname__, None, on), str(_LIGHTNING.contract)) == (
+        result.subject, result.contract)
+
+
+def test_require_data_stops_before_the_other_checks():
+    with pytest.raises(CheckInputError, match="^no training data: NoTrainData defines no "):
+        check_module(NoTrainData, require_data=True)
 
 
 @pytest.mark.parametrize("factory, message", [

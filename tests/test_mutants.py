@@ -80,9 +80,10 @@ def _run_area(area: str, mutants: list, report_dir) -> tuple[dict[str, set[str]]
     failed, cuda_only = {}, set()
     for path in report_dir.glob("*.json"):
         report = json.loads(path.read_text())
-        failed[report["target"]] = {c["id"] for c in report["clauses"]
-                                    if c["status"] in ("failed", "error")}
-        if report["target"] == "reference":
+        target = report["subject"]["name"]
+        failed[target] = {c["id"] for c in report["clauses"]
+                          if c["status"] in ("failed", "error")}
+        if target == "reference":
             cuda_only = _cuda_skips(report)
     return failed, cuda_only
 

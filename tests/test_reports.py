@@ -14,8 +14,9 @@ from lightning_conformance.cli import main
 from lightning_conformance.reports.html import html_page
 from lightning_conformance.reports.junit import junit_xml
 from lightning_conformance.reports.markdown import markdown
-from lightning_conformance.reports.matrix import ReportError, load_matrix
-from lightning_conformance.session.results import SCHEMA_ID
+from lightning_conformance.reports.matrix import ReportError, build_matrix, column_of, load_matrix
+from lightning_conformance.reports.model import Result, Subject
+from lightning_conformance.reports.schema import SCHEMA_ID, Report
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
@@ -34,20 +35,26 @@ CHROMIUM = next(filter(None, map(shutil.which, (
     "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"))), None)
 
 
-def _clause(clause_id, status="passed", message=""):
+STATUSES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "warned")
+LENET = {"kind": "module", "name": "LeNet", "version": None,
+         "runs_on": {"kind": "target", "name": "lightning", "version": "2.6.6"}}
+
+
+def _clause(clause_id, status="passed", message="", reproduction=""):
     case = {"nodeid": f"test_x.py::{clause_id}", "status": status, "message": message,
             "duration": 0.25}
     return {"id": clause_id, "area": clause_id.split("-")[0],
             "sentence": REGISTRY[clause_id].sentence, "source": "s", "status": status,
-            "message": message, "duration": 0.25,
-            "skip_reason": message if status == "skipped" else None, "cases": [case]}
+            "message": message, "reproduction": reproduction, "duration": 0.25,
+            "cases": [case]}
 
 
-def _write(directory, target, version, clauses, created="2026-01-01T00:00:00+00:00"):
-    counts = {s: sum(c["status"] == s for c in clauses)
-              for s in ("passed", "failed", "error", "skipped", "xfailed", "xpassed")}
-    report = {"$schema": SCHEMA_ID, "schema_version": 1, "kit_version": "0.1.0",
-              "target": target, "target_version": version, "contract_version": version,
+def _write(directory, target, version, clauses, created="2026-01-01T00:00:00+00:00",
+           subject=None):
+    subject = subject or {"kind": "target", "name": target, "version": version}
+    counts = {s: sum(c["status"] == s for c in clauses) for s in STATUSES}
+    report = {"$schema": SCHEMA_ID, "schema_version": 2, "kit_version": "0.1.0",
+              "subject": subject, "contract_version": version,
               "torch_version": "2.13.0", "python_version": "3.11.7", "device": "cpu",
               "platform": "linux", "created": created,
               "counts": {**counts, "total": len(clauses)}, "stale_deviations": [],
@@ -57,6 +64,18 @@ def _write(directory, target, version, clauses, created="2026-01-01T00:00:00+00:
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(report))
     return path
+
+
+def _version_1(report: dict) -> dict:
+    """The same report as `run` wrote it before schema version 2."""
+    subject = report.pop("subject")
+    for clause in report["clauses"]:
+        clause.pop("reproduction")
+        clause["skip_reason"] = clause["message"] if clause["status"] == "skipped" else None
+    report["counts"].pop("warned")
+    return report | {"$schema": "https://lightning-conformance.invalid/schema/report/1",
+                     "schema_version": 1, "target": subject["name"],
+                     "target_version": subject["version"]}
 
 
 @pytest.fixture
@@ -77,8 +96,8 @@ def test_columns_are_ordered_by_version_and_rows_by_area(tree):
     assert ["pytorch_lightning 2.0.9.post0", "lightning 2.6.6"] == [
         c.label for c in matrix.columns]
     assert sorted([VARIANT, *PLAIN]) == [row.id for row in matrix.rows]
-    assert {"passed": 0, "variant": 1, "failed": 1, "skipped": 1, "deviation": 1,
-            "stale": 0, "missing": 0} == matrix.counts(0)
+    assert {"passed": 0, "variant": 1, "warned": 0, "failed": 1, "skipped": 1,
+            "deviation": 1, "stale": 0, "missing": 0} == matrix.counts(0)
 
 
 def test_a_later_report_of_the_same_target_merges_into_its_column(tree):
@@ -141,6 +160,82 @@ def test_junit_has_one_suite_per_target_and_valid_xml(tree):
     assert SKIP == skipped.get("message")
 
 
+def test_a_schema_version_1_report_reads_as_its_target(tree):
+    path = tree / "pytorch_lightning-2.0.9.post0" / "pytorch_lightning.json"
+    before = load_matrix([tree])
+    path.write_text(json.dumps(_version_1(json.loads(path.read_text()))))
+    after = load_matrix([tree])
+
+    assert [c.label for c in before.columns] == [c.label for c in after.columns]
+    assert before.rows == after.rows
+
+
+def _module_tree(tree):
+    """The tree with LeNet's checks beside the targets: one warns, one fails with a script."""
+    mod = sorted(i for i in REGISTRY if i.startswith("MOD-"))[:3]
+    _write(tree / "mod", "lightning", "2.6.6", [_clause(i) for i in mod])  # merges
+    _write(tree, "LeNet", "2.6.6", [
+        _clause(mod[0]), _clause(mod[1], "warned", "a risk <here>"),
+        _clause(mod[2], "failed", "broken", "import lenet  # reproduces it")], subject=LENET)
+    return mod
+
+
+def test_a_module_report_is_one_more_column_aligned_with_the_mod_rows(tree):
+    mod = _module_tree(tree)
+    matrix = load_matrix([tree])
+    module = matrix.columns[-1]
+    rows = {row.id: row for row in matrix.rows}
+
+    assert ("LeNet on lightning 2.6.6", "module") == (module.label, module.subject.kind)
+    assert ["passed", "warned", "failed"] == [rows[i].cells[-1].kind for i in mod]
+    assert ["passed"] * 3 == [rows[i].cells[1].kind for i in mod]
+    assert "missing" == rows[FAILED].cells[-1].kind
+    assert {"passed": 1, "variant": 0, "warned": 1, "failed": 1, "skipped": 0, "deviation": 0,
+            "stale": 0, "missing": 4} == matrix.counts(2)
+
+
+def test_a_module_column_renders_in_markdown_html_and_junit(tree):
+    mod = _module_tree(tree)
+    matrix = load_matrix([tree])
+    text = markdown(matrix)
+    page = html_page(matrix)
+    suite = ET.fromstring(junit_xml(matrix).encode()).findall("testsuite")[-1]
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    name = "[LeNet on lightning 2.6.6]"
+
+    assert text.startswith("# Lightning conformance: 7 clauses × 2 targets and 1 module\n")
+    assert "| LeNet<br>module on lightning 2.6.6 |" in text
+    assert f"**{mod[2]}** FAILED on LeNet on lightning 2.6.6" in text
+    assert "a risk &lt;here&gt;" in text and "a risk &lt;here&gt;" in page
+    assert '<span class="version">module on lightning 2.6.6</span>' in page
+    assert ("LeNet on lightning 2.6.6", "3", "1") == (
+        suite.get("name"), suite.get("tests"), suite.get("failures"))
+    assert "import lenet  # reproduces it" in cases[f"{mod[2]} {name}"].find("failure").text
+    assert "warning: a risk <here>" == cases[f"{mod[1]} {name}"].find("system-out").text
+
+
+NOT_XML = "\x1b[31mred\x1b[0m \x00\x07\x08\x0b\x0c\x1f \ud800 \ufffe"
+
+
+def test_junit_is_valid_xml_whatever_messages_names_and_reproductions_hold():
+    subject = Subject("module", f"Le{NOT_XML}Net", None, Subject("target", NOT_XML, "2.6.6"))
+    statuses = ("failed", "error", "skipped", "xfailed", "warned", "xpassed")
+    results = [Result(f"MOD-00{n}", status, f"why {NOT_XML}\nline 2", f"print() {NOT_XML}",
+                      f"sentence {NOT_XML}", subject=subject, contract="2.6.6")
+               for n, status in enumerate(statuses, start=1)]
+    column = column_of(Report(subject, "2.6.6", NOT_XML, tuple(results)))
+
+    root = ET.fromstring(junit_xml(build_matrix([column], registry={})).encode())
+    texts = [root.find("testsuite").get("name")] + [
+        value for element in root.iter() for value in (element.text, *element.attrib.values())
+        if value]
+
+    assert 6 == len(root.findall("testsuite/testcase"))
+    assert "Le?[31mred?[0m ?????? ? ?Net on ?[31mred?[0m ?????? ? ? 2.6.6" == texts[0]
+    assert any("print() ?[31mred" in text for text in texts)
+    assert not any(char in text for text in texts for char in "\x1b\x00\x07\ud800\ufffe")
+
+
 def test_cli_writes_all_three_and_prints_markdown_by_default(tree, tmp_path, capsys):
     out = tmp_path / "out"
     written = main(["report", str(tree), "--markdown", str(out / "m.md"),
@@ -152,7 +247,7 @@ def test_cli_writes_all_three_and_prints_markdown_by_default(tree, tmp_path, cap
     assert (0, 0) == (written, printed)
     assert "2 report(s), 4 clauses: wrote" in wrote.err and "" == wrote.out
     assert {"m.md", "m.html", "junit.xml"} == {p.name for p in out.iterdir()}
-    assert stdout.startswith("# Lightning conformance: 4 clauses × 1 targets")
+    assert stdout.startswith("# Lightning conformance: 4 clauses × 1 target\n")
 
 
 @pytest.mark.parametrize("where, message", [

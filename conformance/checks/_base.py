@@ -2,7 +2,7 @@
 
 A check is a function of the shared context (``_context.Context``). It returns nothing when
 the module passes, and raises ``Failed``, ``Warned`` or ``Skipped`` otherwise; ``run_check``
-turns that into a ``CheckResult``.
+turns that into a ``CheckResult``, which is ``reports.model.Result`` under its older name.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lightning_conformance.reports.model import Result
 from lightning_conformance.spec.clause import Clause, ClauseError, register
 
 __all__ = [
@@ -26,22 +27,10 @@ __all__ = [
     "registered",
 ]
 
-STATUSES = ("passed", "failed", "warned", "skipped")
+STATUSES = ("passed", "failed", "warned", "skipped")  # those a check gives, of model.STATUSES
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The verdict of one check on one module."""
-
-    clause: str
-    status: str
-    message: str
-    reproduction: str = ""
-    sentence: str = ""
-
-    def as_dict(self) -> dict:
-        return {"clause": self.clause, "status": self.status, "sentence": self.sentence,
-                "message": self.message, "reproduction": self.reproduction}
+# A check's verdict is the kit's one result model; the name stays for users of check_module.
+CheckResult = Result
 
 
 class CheckInputError(ValueError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -10,23 +12,27 @@ import torch
 
 from lightning_conformance.checks._base import (
     Check,
-    CheckResult,
+    CheckInputError,
     Failed,
     Skipped,
     Warned,
     registered,
 )
 from lightning_conformance.checks._context import Context
+from lightning_conformance.reports.model import Result, Subject
 
-__all__ = ["ConformanceError", "ConformanceWarning", "check_module", "evaluate", "run_check"]
+__all__ = ["DATA_CHECK", "ConformanceError", "ConformanceWarning", "check_module", "evaluate",
+           "run_check"]
 
 ON_FAIL = ("raise", "warn", None)
+# Without training data no run can start: check_module(require_data=True) stops there.
+DATA_CHECK = "MOD-002"
 
 
 class ConformanceError(AssertionError):
     """Raised by ``check_module(on_fail="raise")``: lists every failed check."""
 
-    def __init__(self, results: list[CheckResult]):
+    def __init__(self, results: list[Result]):
         self.results = results
         failed = [r for r in results if r.status == "failed"]
         lines = [f"{r.clause} {r.sentence}\n    {r.message}" for r in failed]
@@ -52,18 +58,21 @@ def _needs(ctx: Context, check: Check) -> str:
     return ""
 
 
-def evaluate(ctx: Context, check: Check) -> CheckResult:
+def evaluate(ctx: Context, check: Check) -> Result:
     """The result of ``check`` on the context's module (computed once per context)."""
     if check.id not in ctx.results:
         ctx.results[check.id] = _evaluate(ctx, check)
     return ctx.results[check.id]
 
 
-def _evaluate(ctx: Context, check: Check) -> CheckResult:
+def _evaluate(ctx: Context, check: Check) -> Result:
     from lightning_conformance.checks._reproduce import script
 
+    started = time.perf_counter()  # the first check to need a run pays for it
+
     def result(status, message="", reproduction=""):
-        return CheckResult(check.id, status, message, reproduction, check.sentence)
+        return Result(check.id, status, message, reproduction, check.sentence, check.source,
+                      _subject(ctx), str(ctx.namespace.contract), time.perf_counter() - started)
 
     reason = _needs(ctx, check)
     if reason:
@@ -96,24 +105,33 @@ def _known_deviation(ctx: Context, check: Check):
     return None
 
 
+def _subject(ctx: Context) -> Subject:
+    """The module of ``ctx`` as the subject of its results, on the Lightning it runs on."""
+    factory = ctx.factory
+    if isinstance(factory, functools.partial):
+        factory = factory.func
+    name = getattr(factory, "__qualname__", None) or type(factory).__name__
+    namespace = ctx.namespace
+    version = namespace.adapter.version if namespace.adapter is not None else namespace.contract
+    return Subject("module", name, None, Subject("target", namespace.name, str(version)))
+
+
 def _context(factory, datamodule, target, ddp, device, root) -> Context:
     if device not in ("cpu", "cuda"):
-        from lightning_conformance.checks._base import CheckInputError
-
         raise CheckInputError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
     return Context(factory, datamodule=datamodule, target=target, ddp=ddp, device=device,
                    root=Path(root))
 
 
 def run_check(check: Check, factory, *, datamodule=None, target=None, ddp=0,
-              device="cpu") -> CheckResult:
+              device="cpu") -> Result:
     """Run one check on the module that ``factory`` builds."""
     with tempfile.TemporaryDirectory(prefix="lck-check-") as root:
         return evaluate(_context(factory, datamodule, target, ddp, device, root), check)
 
 
 def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
-                 on_fail="raise") -> list[CheckResult]:
+                 on_fail="raise", require_data=False) -> list[Result]:
     """Run every check on the module that ``factory`` builds (a class or a callable).
 
     Args:
@@ -123,11 +141,15 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
         ddp: number of processes for the DDP checks (0: skip them).
         device: "cpu" or "cuda" ("cuda" also runs the mixed-precision check).
         on_fail: "raise" a ConformanceError, "warn" once per failure, or None.
+        require_data: raise CheckInputError, before any other check runs, when the module has
+            no training data (MOD-002 fails); its result is then reused, not computed again.
     """
     if on_fail not in ON_FAIL:
         raise ValueError(f"on_fail must be one of {ON_FAIL}, not {on_fail!r}")
     with tempfile.TemporaryDirectory(prefix="lck-check-") as root:
         ctx = _context(factory, datamodule, target, ddp, device, root)
+        if require_data:
+            _require_data(ctx)
         results = [evaluate(ctx, check) for check in registered()]
     failed = [r for r in results if r.status == "failed"]
     if failed and on_fail == "raise":
@@ -137,3 +159,9 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
             warnings.warn(f"{r.clause} {r.sentence} {r.message}", ConformanceWarning,
                           stacklevel=2)
     return results
+
+
+def _require_data(ctx: Context) -> None:
+    data = evaluate(ctx, next(c for c in registered() if c.id == DATA_CHECK))
+    if data.status == "failed":
+        raise CheckInputError(f"no training data: {data.message}")

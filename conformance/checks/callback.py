@@ -19,8 +19,9 @@ import torch
 
 from lightning_conformance.checks import _callback_checkpoints as checkpoints
 from lightning_conformance.checks import _callback_rules as rules
-from lightning_conformance.checks._base import CheckResult
 from lightning_conformance.checks._engine import ConformanceError, ConformanceWarning
+from lightning_conformance.reports.model import Result, Subject
+from lightning_conformance.reports.terminal import result_lines
 
 __all__ = ["SEVERITIES", "ConformanceCallback"]
 
@@ -70,7 +71,7 @@ class _Watcher:
 
     def __init__(self, severity: str, namespace: str):
         self.severity, self.namespace = severity, namespace
-        self.results: list[CheckResult] = []
+        self.results: list[Result] = []
         self._begin(None, "fit")
 
     def __reduce__(self):  # the class is built at run time: pickle through the factory
@@ -80,6 +81,8 @@ class _Watcher:
     def _begin(self, pl_module, stage) -> None:
         self._stage, self._first = str(getattr(stage, "value", stage)), len(self.results)
         self._manual = pl_module is not None and not pl_module.automatic_optimization
+        self._subject = (Subject("module", type(pl_module).__qualname__)
+                         if pl_module is not None else None)
         self._scopes, self._reported, self._logged = rules.ScopeStack(), set(), set()
         self._first_batch, self._batches, self._backwards = None, 0, 0
         self._stepped: dict[int, int] = {}
@@ -93,7 +96,8 @@ class _Watcher:
         if key in self._reported:
             return
         self._reported.add(key)
-        self.results.append(CheckResult(clause, status, message, "", rules.sentence(clause)))
+        self.results.append(Result(clause, status, message, sentence=rules.sentence(clause),
+                                   subject=self._subject))
         if self.severity != "log":
             warnings.warn(f"{clause} {message}", ConformanceWarning, stacklevel=2)
 
@@ -111,8 +115,7 @@ class _Watcher:
         lines = [f"lightning-conformance: {len(found)} contract violation(s) in "
                  f"{self._stage}{ended}:"]
         for result in found:
-            lines.append(f"  {result.status.upper()} {result.clause} {result.sentence}".rstrip())
-            lines.append(f"      {result.message}")
+            lines += result_lines(result)
         return "\n".join(lines)
 
     def _finish(self, trainer, error: BaseException | None = None) -> None:

@@ -1,7 +1,8 @@
 """``lightning-conformance check SPEC``: check a user's LightningModule, clause by clause.
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 the input could not
-be checked (it does not import, is not a LightningModule, has no data, bad arguments).
+be checked (it does not import, is not a LightningModule, has no data, bad arguments): ``run``
+raises CheckInputError, which the CLI reports as every other usage error.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import time
 from pathlib import Path
 
 from lightning_conformance.checks._base import CheckInputError
-from lightning_conformance.checks._report import junit_xml, summary_lines
+from lightning_conformance.reports import schema
+from lightning_conformance.reports.model import Result
+from lightning_conformance.reports.terminal import check_summary
 
 __all__ = ["SpecFactory", "load_spec", "run"]
 
@@ -105,42 +108,46 @@ def _validate(args) -> None:
                                   "run without --device cuda")
 
 
-def _check_inputs(args):
-    from lightning_conformance.checks import by_id, run_check
-
+def _check_inputs(args) -> None:
     args.init_args = _init_args(args.init_args_json)
     args.factory = load_spec(args.spec, args.init_args)
     args.datamodule_factory = (load_spec(args.datamodule, what="--datamodule")
                                if args.datamodule else None)
     _validate(args)
-    data = run_check(by_id("MOD-002"), args.factory, datamodule=args.datamodule_factory,
-                     target=args.target)
-    if data.status == "failed":
-        raise CheckInputError(f"no training data: {data.message}")
 
 
 def run(args) -> int:
-    """The ``check`` command; returns the exit code."""
+    """The ``check`` command; returns the exit code (CheckInputError: the input is unusable)."""
     from lightning_conformance.checks import check_module
 
     started = time.perf_counter()
-    try:
-        _check_inputs(args)
-        results = check_module(args.factory, datamodule=args.datamodule_factory,
-                               target=args.target, ddp=args.ddp, device=args.device,
-                               on_fail=None)
-    except CheckInputError as error:
-        print(f"lightning-conformance: error: {error}", file=sys.stderr)
-        return 2
+    _check_inputs(args)
+    results = check_module(args.factory, datamodule=args.datamodule_factory,
+                           target=args.target, ddp=args.ddp, device=args.device,
+                           on_fail=None, require_data=True)
     elapsed = time.perf_counter() - started
     scripts = _write_scripts(results, args.report_dir) if args.report_dir else {}
-    for line in summary_lines(args.spec, results, scripts, elapsed):
+    for line in check_summary(args.spec, results, scripts, elapsed):
         print(line)
-    if args.json:
-        _write(args.json, json.dumps([r.as_dict() for r in results], indent=2) + "\n")
-    if args.junit:
-        _write(args.junit, junit_xml(args.spec, results))
+    if args.json or args.junit:
+        _write_reports(args, results)
     return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _write_reports(args, results: list[Result]) -> None:
+    """The JSON report (the schema ``run`` writes) and JUnit XML (the writer ``report`` uses)."""
+    from lightning_conformance.reports.junit import junit_xml
+    from lightning_conformance.reports.matrix import build_matrix, column_of
+
+    first = results[0]
+    report = schema.document(first.subject, first.contract, results, device=args.device)
+    if args.json:
+        schema.write(args.json, report)
+    if args.junit:
+        parsed = schema.Report(first.subject, first.contract, report["created"], tuple(results))
+        column = column_of(parsed, (args.json,) if args.json else ())
+        # one column: no other contract to compare with, so no clause registry is needed
+        _write(args.junit, junit_xml(build_matrix([column], registry={})))
 
 
 def _write(path: Path, text: str) -> None:

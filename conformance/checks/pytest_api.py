@@ -26,9 +26,10 @@ from pathlib import Path
 import pytest
 
 from lightning_conformance.checks import CHECKS
-from lightning_conformance.checks._base import Check, CheckResult
+from lightning_conformance.checks._base import Check
 from lightning_conformance.checks._context import Context
 from lightning_conformance.checks._engine import ConformanceError, ConformanceWarning, evaluate
+from lightning_conformance.reports.model import Result
 
 __all__ = ["ModuleCheck", "parametrize_with_checks"]
 
@@ -78,7 +79,7 @@ class ModuleCheck:
     def __repr__(self) -> str:
         return f"<{self.check.id} {self.check.sentence}>"
 
-    def __call__(self, factory) -> CheckResult:
+    def __call__(self, factory) -> Result:
         __tracebackhide__ = True  # the failure is the check's message, not this frame
         result = evaluate(self._runs.context(factory), self.check)
         if result.status == "skipped":

@@ -7,13 +7,14 @@ from pathlib import Path
 
 __all__ = ["REPORT_DESC", "add_report_parser", "write_reports"]
 
-REPORT_DESC = ("Render JSON reports of `run` (files, or directories searched recursively) as a "
-               "Markdown matrix, a single-file HTML page and JUnit XML.")
+REPORT_DESC = ("Render JSON reports of `run` and `check --json` (files, or directories "
+               "searched recursively) as a Markdown matrix, a single-file HTML page and JUnit "
+               "XML; a module's checks are one more column.")
 _OUTPUTS = {
     "markdown": "write the Markdown matrix to FILE ('-': stdout; the default when no output "
                 "is named)",
     "html": "write the single-file HTML page to FILE",
-    "junit": "write JUnit XML (one testsuite per target/version) to FILE",
+    "junit": "write JUnit XML (one testsuite per column: target/version or module) to FILE",
 }
 
 

@@ -21,7 +21,7 @@ __all__ = ["html_page"]
 
 _TITLE = "Lightning conformance matrix"
 # Symbols every common font has (no colour emoji needed); \ufe0e asks for the text form.
-SYMBOLS = {"passed": "✓", "variant": "◐", "failed": "✗", "skipped": "↷",
+SYMBOLS = {"passed": "✓", "variant": "◐", "warned": "△", "failed": "✗", "skipped": "↷",
            "deviation": "⚠\ufe0e", "stale": "!", "missing": "·"}
 
 
@@ -35,7 +35,7 @@ def html_page(matrix: Matrix) -> str:
         f"<title>{_TITLE}</title><style>{STYLE}</style></head><body>",
         '<header class="bar">',
         f"<h1>{_TITLE}</h1><span class=\"meta\">{len(matrix.rows)} clauses × "
-        f"{len(matrix.columns)} targets · generated {created}</span>",
+        f"{escape(matrix.subjects)} · generated {created}</span>",
         _filters(matrix),
         "</header><main>",
         _legend(),
@@ -97,12 +97,13 @@ def _table(matrix: Matrix) -> str:
 
 def _column_header(column, counts: dict) -> str:
     contract = (f'<span class="contract">contract {escape(column.contract)}</span>'
-                if column.contract != column.version else "")
+                if column.names_contract else "")
+    name, detail = column.heading
     tally = " ".join(f'<span class="k-{kind}" title="{_word(kind)}">{SYMBOLS[kind]}&nbsp;'
                      f"{count}</span>" for kind, count in counts.items() if count)
     paths = " ".join(map(str, column.paths))
     return (f'<th title="{escape(paths)}"><span class="target">'
-            f'{escape(column.target)}</span><span class="version">{escape(column.version)}'
+            f'{escape(name)}</span><span class="version">{escape(detail)}'
             f'</span>{contract}<span class="counts">{tally}</span></th>')
 
 

@@ -55,6 +55,7 @@ td.c { text-align: center; white-space: nowrap; width: 1%; padding: 4px 10px; cu
 .k-passed { background: #fff; color: #1a7f37; }
 label .k-passed, .legend .k-passed, thead .k-passed { background: #dafbe1; }
 .k-variant { background: #ddf4ff; color: #0969da; }
+.k-warned { background: #fff1e5; color: #bc4c00; }
 .k-failed { background: #ffebe9; color: #cf222e; font-weight: 700; }
 .k-skipped { background: #f6f8fa; color: #6e7781; }
 .k-deviation { background: #fff8c5; color: #9a6700; }

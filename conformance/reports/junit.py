@@ -1,8 +1,11 @@
-"""JUnit XML of ``lightning-conformance report``: what CI test-result viewers read.
+"""JUnit XML of ``report`` and ``check --junit``: what CI test-result viewers read.
 
-One ``<testsuite>`` per report (target/version), one ``<testcase>`` per clause with
-``classname`` = area and ``name`` = "ID [target version]". Failures carry the message,
-skips and known deviations a ``<skipped>`` with the reason, as pytest's own junitxml does.
+One ``<testsuite>`` per column of the matrix (a target at a version, or a module on a
+target), one ``<testcase>`` per clause with ``classname`` = area and ``name`` = "ID [column]".
+Failures carry the message, skips and known deviations a ``<skipped>`` with the reason, as
+pytest's own junitxml does; a warning goes to ``<system-out>``. Every text passes through
+``_clean``: a message may hold anything a user's exception holds (ANSI colour escapes,
+control characters), and XML 1.0 cannot hold those at all, not even escaped.
 """
 
 from __future__ import annotations
@@ -37,11 +40,9 @@ def junit_xml(matrix: Matrix) -> str:
 
 
 def _suite(matrix: Matrix, index: int, column) -> ET.Element:
-    suite = ET.Element("testsuite", name=column.label, timestamp=column.created)
+    suite = ET.Element("testsuite", name=_clean(column.label), timestamp=_clean(column.created))
     properties = ET.SubElement(suite, "properties")
-    reports = " ".join(map(str, column.paths))
-    for name, value in (("target", column.target), ("target_version", column.version),
-                        ("contract_version", column.contract), ("reports", reports)):
+    for name, value in _properties(column):
         ET.SubElement(properties, "property", name=name, value=_clean(value))
     counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     duration = 0.0
@@ -49,9 +50,9 @@ def _suite(matrix: Matrix, index: int, column) -> ET.Element:
         cell = row.cells[index]
         if cell.kind == "missing":
             continue  # the clause was not selected for this target: no test case
-        clause = column.clauses[row.id]
-        duration += clause.get("duration", 0.0)
-        suite.append(_case(row, column, cell, clause.get("duration", 0.0)))
+        result = column.results[row.id]
+        duration += result.duration
+        suite.append(_case(row, column, cell, result))
         counts["tests"] += 1
         key = {"failed": "errors" if cell.status == "error" else "failures",
                "skipped": "skipped", "deviation": "skipped"}.get(cell.kind)
@@ -63,19 +64,34 @@ def _suite(matrix: Matrix, index: int, column) -> ET.Element:
     return suite
 
 
-def _case(row, column, cell, duration: float) -> ET.Element:
-    case = ET.Element("testcase", classname=row.area, name=f"{row.id} [{column.label}]",
-                      time=f"{duration:.3f}")
+def _properties(column) -> list[tuple[str, str]]:
+    subject = column.subject
+    found = [("subject_kind", subject.kind), ("subject", subject.name)]
+    if subject.version is not None:
+        found.append(("subject_version", subject.version))
+    if subject.runs_on is not None:
+        found.append(("runs_on", subject.runs_on.label))
+    return found + [("contract_version", column.contract),
+                    ("reports", " ".join(map(str, column.paths)))]
+
+
+def _case(row, column, cell, result) -> ET.Element:
+    case = ET.Element("testcase", classname=_clean(row.area),
+                      name=_clean(f"{row.id} [{column.label}]"), time=f"{result.duration:.3f}")
     message = _clean(cell.message)
     first = message.strip().splitlines()[0] if message.strip() else ""
     if cell.kind == "failed":
         tag = "error" if cell.status == "error" else "failure"
         element = ET.SubElement(case, tag, message=first, type=cell.status)
         element.text = f"{row.id}: {_clean(row.sentence)}\n{message}"
+        if result.reproduction:  # a failed check of a module: the script that shows it
+            element.text += f"\n\nreproduce it with:\n{_clean(result.reproduction)}"
     elif cell.kind == "skipped":
         ET.SubElement(case, "skipped", message=first, type="pytest.skip")
     elif cell.kind == "deviation":
         ET.SubElement(case, "skipped", message=first, type="pytest.xfail")
+    elif cell.kind == "warned":
+        ET.SubElement(case, "system-out").text = f"warning: {message}"
     elif cell.kind in ("variant", "stale"):
         ET.SubElement(case, "system-out").text = message
     return case

@@ -2,8 +2,8 @@
 
 At 300+ clauses a flat table is unreadable, so the page is: a legend, the counts per column,
 one collapsed table per area (opened when it has a failure), the failures with their
-messages, the numbered skip and deviation reasons, and what changed between the contract
-versions of the matrix.
+messages, the numbered skip, warning and deviation reasons, and what changed between the
+contract versions of the matrix. A module's checks (``check --json``) are one more column.
 """
 
 from __future__ import annotations
@@ -15,19 +15,21 @@ from lightning_conformance.spec.contract import CHANGES
 
 __all__ = ["SYMBOLS", "WORDS", "markdown", "short_reason", "verdict"]
 
-SYMBOLS = {"passed": "✅", "variant": "◐", "failed": "❌", "skipped": "⏭", "deviation": "⚠",
-           "stale": "❗", "missing": "—"}
+SYMBOLS = {"passed": "✅", "variant": "◐", "warned": "△", "failed": "❌", "skipped": "⏭",
+           "deviation": "⚠", "stale": "❗", "missing": "—"}
 WORDS = {"passed": "passed", "variant": "variant (passed an older expectation)",
-         "failed": "FAILED", "skipped": "skipped", "deviation": "known deviation (xfail)",
+         "warned": "warned (passed, with a risk)", "failed": "FAILED", "skipped": "skipped",
+         "deviation": "known deviation (xfail)",
          "stale": "passed, but listed as a known deviation", "missing": "not run"}
+# Cells whose reason is numbered under the tables.
+_REASONED = ("warned", "skipped", "deviation")
 MAX_MESSAGE_LINES = 40  # a job summary must stay short; the HTML page shows everything
 
 
 def markdown(matrix: Matrix) -> str:
     """The whole Markdown page for ``matrix``."""
     reasons: dict[str, int] = {}  # reason text -> its number, in order of first use
-    lines = [f"# Lightning conformance: {len(matrix.rows)} clauses × "
-             f"{len(matrix.columns)} targets", "",
+    lines = [f"# Lightning conformance: {len(matrix.rows)} clauses × {matrix.subjects}", "",
              "Legend: " + " · ".join(f"{SYMBOLS[k]} {WORDS[k]}" for k in KINDS), ""]
     lines += _counts(matrix) + [""]
     for area in matrix.areas:
@@ -37,8 +39,8 @@ def markdown(matrix: Matrix) -> str:
 
 
 def _header(matrix: Matrix, first: str) -> list[str]:
-    labels = [f"{_text(c.target)}<br>{_text(c.version)}"
-              + (f"<br><sub>contract {c.contract}</sub>" if c.contract != c.version else "")
+    labels = [f"{_text(c.heading[0])}<br>{_text(c.heading[1])}"
+              + (f"<br><sub>contract {_text(c.contract)}</sub>" if c.names_contract else "")
               for c in matrix.columns]
     return [f"| {first} | " + " | ".join(labels) + " |",
             "|---|" + "---:|" * len(labels)]
@@ -57,9 +59,9 @@ def _counts(matrix: Matrix) -> list[str]:
 def _area(matrix: Matrix, area: str, reasons: dict) -> list[str]:
     rows = [row for row in matrix.rows if row.area == area]
     tally = {kind: sum(cell.kind == kind for row in rows for cell in row.cells)
-             for kind in ("failed", "stale", "variant", "skipped", "deviation")}
+             for kind in ("failed", "stale", "variant", "warned", "skipped", "deviation")}
     summary = " · ".join(f"{SYMBOLS[k]} {n}" for k, n in tally.items() if n)
-    if all(cell.kind == "passed" for row in rows for cell in row.cells):
+    if all(cell.kind in ("passed", "missing") for row in rows for cell in row.cells):
         summary = "all passed"
     opened = " open" if tally["failed"] or tally["stale"] else ""
     lines = [f"<details{opened}><summary><b>{area}</b>: {len(rows)} clauses"
@@ -73,7 +75,7 @@ def _area(matrix: Matrix, area: str, reasons: dict) -> list[str]:
 
 def _symbol(clause_id: str, cell, reasons: dict) -> str:
     symbol = SYMBOLS[cell.kind]
-    if cell.kind in ("skipped", "deviation"):
+    if cell.kind in _REASONED:
         reason = short_reason(clause_id, cell.message)
         number = reasons.setdefault(reason, len(reasons) + 1)
         return f"{symbol}<sup>{number}</sup>"
@@ -118,7 +120,7 @@ def _code(message: str) -> list[str]:
 def _reasons(reasons: dict) -> list[str]:
     if not reasons:
         return []
-    lines = ["## Skip and deviation reasons", ""]
+    lines = ["## Reasons (skips, warnings, known deviations)", ""]
     lines += [f"{number}. {_text(_shorten(reason))}" for reason, number in reasons.items()]
     return lines + [""]
 

@@ -1,22 +1,24 @@
-"""Gather per-target JSON reports into one matrix: clause rows × target/version columns.
+"""Gather JSON reports into one matrix: clause rows × subject columns.
 
-The renderings (``_report_markdown``, ``_report_html``, ``_report_junit``) all read this
-model, so every one of them agrees on what a cell means. A cell is one of ``KINDS``:
-``variant`` is a pass under a declared behaviour change whose expectation differs from the
-newest contract in the matrix (decided by ``_diff.differences``, like ``lightning-conformance
-diff``), so a reader sees at a glance which passes are passes of an older contract.
+A column is a target at one version, or a user's module (``check --json``) on a target: its
+checks line up with the MOD rows of the targets. The renderings (``markdown``, ``html``,
+``junit``) all read this model, so every one of them agrees on what a cell means. A cell is
+one of ``KINDS``: ``variant`` is a pass under a declared behaviour change whose expectation
+differs from the newest contract in the matrix (decided by ``spec.diff.differences``, like
+``lightning-conformance diff``), so a reader sees at a glance which passes are passes of an
+older contract.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from lightning_conformance.session.results import SCHEMA_ID
+from lightning_conformance.reports.model import SUBJECT_KINDS, Result, Subject
+from lightning_conformance.reports.schema import Report, ReportError, is_report, read
 from lightning_conformance.spec.clause import AREAS
 from lightning_conformance.spec.contract import CHANGES
 from lightning_conformance.spec.diff import Difference, differences
@@ -29,6 +31,7 @@ __all__ = [
     "ReportError",
     "Row",
     "build_matrix",
+    "column_of",
     "find_reports",
     "grouped",
     "load_matrix",
@@ -36,30 +39,41 @@ __all__ = [
 ]
 
 # Cell kinds, in the order legends and counts list them.
-KINDS = ("passed", "variant", "failed", "skipped", "deviation", "stale", "missing")
+KINDS = ("passed", "variant", "warned", "failed", "skipped", "deviation", "stale", "missing")
 # The status a report records -> the kind of its cell ("variant" is decided separately).
 _KIND_OF_STATUS = {"passed": "passed", "failed": "failed", "error": "failed",
-                   "skipped": "skipped", "xfailed": "deviation", "xpassed": "stale"}
-
-
-class ReportError(ValueError):
-    """A path given to ``report`` is not a readable lightning-conformance report."""
+                   "skipped": "skipped", "xfailed": "deviation", "xpassed": "stale",
+                   "warned": "warned"}
 
 
 @dataclass(frozen=True)
 class Column:
-    """One report: a target at one version, checked against one contract version."""
+    """One report: a subject, checked against one contract version."""
 
-    target: str
-    version: str
+    subject: Subject
     contract: str
     paths: tuple[Path, ...]
     created: str
-    clauses: dict = field(repr=False)  # clause id -> the report's clause dict
+    results: dict[str, Result] = field(repr=False)  # clause id -> its result
 
     @property
     def label(self) -> str:
-        return f"{self.target} {self.version}"
+        return self.subject.label
+
+    @property
+    def heading(self) -> tuple[str, str]:
+        """The two lines of a column header: ``lightning``, ``2.6.6`` or ``LeNet``, ``module
+        on lightning 2.6.6``."""
+        if self.subject.kind == "module":
+            runs_on = self.subject.runs_on
+            return self.subject.name, f"module on {runs_on.label}" if runs_on else "module"
+        return self.subject.name, str(self.subject.version)
+
+    @property
+    def names_contract(self) -> bool:
+        """Whether the header must name the contract (it is not the version that ran)."""
+        ran = self.subject.runs_on or self.subject
+        return self.contract != ran.version
 
     @property
     def contract_version(self) -> Version:
@@ -95,6 +109,13 @@ class Matrix:
     def areas(self) -> list[str]:
         return list(dict.fromkeys(row.area for row in self.rows))
 
+    @property
+    def subjects(self) -> str:
+        """What the columns are, in words: ``2 targets``, ``1 target and 1 module``."""
+        kinds = [column.subject.kind for column in self.columns]
+        return " and ".join(f"{kinds.count(kind)} {kind}{'s' if kinds.count(kind) > 1 else ''}"
+                            for kind in SUBJECT_KINDS if kind in kinds)
+
     def counts(self, index: int) -> dict[str, int]:
         """How many cells of each kind column ``index`` has."""
         counts = dict.fromkeys(KINDS, 0)
@@ -115,7 +136,7 @@ def find_reports(paths) -> list[Path]:
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.json")) if _is_report(p)]
+            found += [p for p in sorted(path.rglob("*.json")) if is_report(p)]
         elif path.is_file():
             found.append(path)
         else:
@@ -123,44 +144,34 @@ def find_reports(paths) -> list[Path]:
     return found
 
 
-def _is_report(path: Path) -> bool:
-    try:
-        return json.loads(path.read_text()).get("$schema") == SCHEMA_ID
-    except (OSError, ValueError, AttributeError):
-        return False  # other JSON files may live beside the reports
+def column_of(report: Report, paths: tuple[Path, ...] = ()) -> Column:
+    """The column of one report."""
+    return Column(report.subject, report.contract, paths, report.created,
+                  {result.clause: result for result in report.results})
 
 
 def load_reports(paths) -> list[Column]:
-    """One Column per report, ordered by contract version, then target and its version.
+    """One Column per report: targets by contract version, then name and version; modules last.
 
-    Reports of the same target, version and contract (one run per area, or a re-run) merge
-    into one column; where they share a clause, the newer report's result counts.
+    Reports of the same subject and contract (one run per area, or a re-run) merge into one
+    column; where they share a clause, the newer report's result counts.
     """
     columns: dict[tuple, Column] = {}
-    for column in sorted(map(_column, find_reports(paths)), key=lambda c: c.created):
-        key = (column.target, column.version, column.contract)
+    found = [column_of(read(path), (path,)) for path in find_reports(paths)]
+    for column in sorted(found, key=lambda c: c.created):
+        key = (column.subject, column.contract)
         if key in columns:
             older = columns[key]
             column = Column(*key, older.paths + column.paths, column.created,
-                            {**older.clauses, **column.clauses})
+                            {**older.results, **column.results})
         columns[key] = column
-    return sorted(columns.values(),
-                  key=lambda c: (c.contract_version, c.target, _version(c.version)))
+    return sorted(columns.values(), key=_column_order)
 
 
-def _column(path: Path) -> Column:
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ReportError(f"{path}: not a JSON report ({error})") from None
-    if not isinstance(report, dict) or report.get("$schema") != SCHEMA_ID:
-        raise ReportError(f"{path}: not a lightning-conformance report (no $schema {SCHEMA_ID})")
-    try:
-        return Column(report["target"], report["target_version"], report["contract_version"],
-                      (path,), report.get("created", ""),
-                      {clause["id"]: clause for clause in report["clauses"]})
-    except (KeyError, TypeError) as error:
-        raise ReportError(f"{path}: the report lacks the field {error}") from None
+def _column_order(column: Column) -> tuple:
+    subject = column.subject
+    return (subject.kind == "module", column.contract_version, subject.name,
+            _version(subject.version or ""), subject.label)
 
 
 def _version(text: str) -> Version:
@@ -176,7 +187,7 @@ def build_matrix(columns: list[Column], registry: dict | None = None) -> Matrix:
         from lightning_conformance import load_registry
 
         registry = load_registry()
-    ids = sorted({i for column in columns for i in column.clauses}, key=_row_order)
+    ids = sorted({i for column in columns for i in column.results}, key=_row_order)
     registry = {i: registry[i] for i in ids if i in registry}  # changes of these rows only
     contracts = sorted({column.contract_version for column in columns})
     newest = contracts[-1] if contracts else None
@@ -205,23 +216,21 @@ def _variants(registry, contract: Version, newest: Version) -> dict[str, tuple[s
 
 
 def _row(clause_id: str, columns, variants, registry) -> Row:
-    known = [column.clauses[clause_id] for column in columns if clause_id in column.clauses]
-    sentence = known[-1]["sentence"] or getattr(registry.get(clause_id), "sentence", "")
-    cells = tuple(_cell(column.clauses.get(clause_id), variant.get(clause_id, ()))
+    known = [column.results[clause_id] for column in columns if clause_id in column.results]
+    sentence = known[-1].sentence or getattr(registry.get(clause_id), "sentence", "")
+    cells = tuple(_cell(column.results.get(clause_id), variant.get(clause_id, ()))
                   for column, variant in zip(columns, variants, strict=True))
     return Row(clause_id, clause_id.split("-", 1)[0], sentence, cells)
 
 
-def _cell(clause: dict | None, changes: tuple[str, ...]) -> Cell:
-    if clause is None:
-        return Cell("missing", message="not run for this target (not in its report)")
-    status = clause["status"]
-    kind = _KIND_OF_STATUS.get(status, "failed")
-    message = clause.get("message") or clause.get("skip_reason") or ""
+def _cell(result: Result | None, changes: tuple[str, ...]) -> Cell:
+    if result is None:
+        return Cell("missing", message="not run here (not in this report)")
+    kind = _KIND_OF_STATUS[result.status]
     if kind == "passed" and changes:
-        return Cell("variant", status, "passes the older expectation of "
+        return Cell("variant", result.status, "passes the older expectation of "
                     + ", ".join(changes), changes)
-    return Cell(kind, status, message)
+    return Cell(kind, result.status, result.message)
 
 
 def grouped(found: list[Difference]) -> list[list[Difference]]:

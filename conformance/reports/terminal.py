@@ -1,13 +1,22 @@
-"""Text renderings for the CLI: the per-area table, failures, skips, the clause list."""
+"""Text renderings for the CLI and the callback: the run's per-area table with its failures
+and skips, a line per result of a module's checks, the clause list."""
 
 from __future__ import annotations
 
 import platform
 import textwrap
+from collections import Counter
 
-__all__ = ["clauses_markdown", "clauses_text", "run_summary"]
+from lightning_conformance.reports.model import RUN_STATUSES, Result
 
-_COLUMNS = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+__all__ = ["check_summary", "clauses_markdown", "clauses_text", "result_lines", "run_summary"]
+
+_COLUMNS = RUN_STATUSES
+# In the order the count line of ``check`` lists them.
+_MARKS = {"passed": "passed", "failed": "FAILED", "error": "ERROR", "warned": "WARNED",
+          "skipped": "skipped", "xfailed": "xfailed", "xpassed": "XPASSED"}
+_BULLETS = {"skipped": "-", "warned": "!"}  # before the why of a result; "x" for the others
+_INDENT = " " * 10
 
 
 def run_summary(collector, paths, elapsed: float) -> str:
@@ -34,8 +43,8 @@ def run_summary(collector, paths, elapsed: float) -> str:
 
 
 def _table(collector) -> list[str]:
-    areas = sorted({clause_id.split("-")[0] for results in collector.results.values()
-                    for clause_id in results})
+    areas = sorted({clause_id.split("-")[0] for cases in collector.cases.values()
+                    for clause_id in cases})
     labels = {name: f"{name} {adapter.version}" for name, adapter in collector.targets.items()}
     width = max([len(label) for label in labels.values()] + [6])
     header = f"{'area':<5} {'target':<{width}} " + " ".join(f"{c:>7}" for c in _COLUMNS)
@@ -49,24 +58,43 @@ def _table(collector) -> list[str]:
 
 
 def _details(collector, status: str, word: str) -> list[str]:
-    from lightning_conformance.spec.clause import REGISTRY
-
     lines = []
-    for name, results in collector.results.items():
+    for name in collector.targets:
         version = collector.targets[name].version
-        for result in sorted(results.values(), key=lambda r: r.id):
+        for result in collector.results(name):
             if result.status != status:
                 continue
             case = result.first(status)
-            clause = REGISTRY.get(result.id)
             if status == "skipped":
-                lines.append(f"SKIPPED {result.id} on {name} {version}: {case['message']}")
+                lines.append(f"SKIPPED {result.clause} on {name} {version}: {case.message}")
                 continue
-            lines += ["", f"{word} {result.id} on {name} {version}: "
-                          f"{clause.sentence if clause else ''}",
-                      f"  source: {clause.source if clause else '?'}",
-                      f"  test: {case['nodeid']}",
-                      textwrap.indent(case["message"].rstrip(), "  ")]
+            lines += ["", f"{word} {result.clause} on {name} {version}: {result.sentence}",
+                      f"  source: {result.source or '?'}",
+                      f"  test: {case.nodeid}",
+                      textwrap.indent(case.message.rstrip(), "  ")]
+    return lines
+
+
+def result_lines(result: Result, script=None) -> list[str]:
+    """A result as ``MOD-014  FAILED   sentence``, with its why (and its script) below."""
+    lines = [f"{result.clause}  {_MARKS[result.status]:<8} {result.sentence}".rstrip()]
+    if result.status != "passed" and result.message:
+        lines += textwrap.wrap(result.message, 100,
+                               initial_indent=f"{_INDENT}{_BULLETS.get(result.status, 'x')} ",
+                               subsequent_indent=f"{_INDENT}  ")
+    if script is not None:
+        lines.append(f"{_INDENT}  reproduce: python {script}")
+    return lines
+
+
+def check_summary(spec: str, results: list[Result], scripts: dict, elapsed: float) -> list[str]:
+    """The report of ``check``: a line per check (with the why under it) and a count line."""
+    lines = [f"lightning-conformance check {spec}"]
+    for result in results:
+        lines += result_lines(result, scripts.get(result.clause))
+    counts = Counter(r.status for r in results)
+    parts = ", ".join(f"{counts[status]} {status}" for status in _MARKS if counts[status])
+    lines.append(f"{len(results)} checks: {parts} in {elapsed:.1f}s")
     return lines
 
 

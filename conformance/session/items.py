@@ -7,6 +7,7 @@ import torch
 
 from lightning_conformance.adapters.base import kit_version
 from lightning_conformance.plugin import _adapter, _clause_id
+from lightning_conformance.reports.model import RUN_STATUSES
 from lightning_conformance.session.results import device
 from lightning_conformance.spec.clause import REGISTRY
 
@@ -138,7 +139,7 @@ def summary_lines(collector) -> list[str]:
     lines = []
     for name in collector.targets:
         counts = collector.counts(name)
-        summary = ", ".join(f"{counts[key]} {key}" for key in counts if key != "total")
+        summary = ", ".join(f"{counts[key]} {key}" for key in RUN_STATUSES)
         lines.append(f"{name}: {counts['total']} clauses: {summary}")
         lines += [f"  stale deviation: {message}" for message in collector.stale[name]]
     return lines
