@@ -208,6 +208,18 @@ def test_check_runs_from_a_project_named_like_the_rivals(fresh):
     assert "was imported" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("spec", ["reference.py:Model", "reference:Model"])
+def test_a_project_module_named_like_an_installed_one_is_refused_in_one_line(fresh, spec):
+    result = fresh.run(str(fresh.scripts / "lightning-conformance"), "check", spec,
+                       cwd=fresh.project)
+    lines = result.stderr.strip().splitlines()
+
+    assert 2 == result.returncode
+    assert 1 == len(lines), result.stderr
+    assert lines[0].startswith(f"lightning-conformance: error: SPEC {spec!r}: 'reference' is "
+                               f"already the name of {fresh.site / 'reference'}")
+
+
 def test_run_from_a_project_named_like_the_rivals_finds_the_shipped_data(fresh, tmp_path):
     result = fresh.run(str(fresh.scripts / "lightning-conformance"), "run", "--target",
                        "reference", "--area", "CKPT", "--report-dir", str(tmp_path),
