@@ -38,8 +38,8 @@ RIVALS = ("adapters", "reference")
 # imports Lightning (so, after the kit has put the project on sys.path).
 SHADOWS = {"adapters": "adapters/__init__.py", "reference": "reference.py",
            "conformance": "conformance.py", "secrets": "secrets.py"}
-PACKAGE_DIRS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-    "package-dir"]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PACKAGE_DIRS = PROJECT["tool"]["setuptools"]["package-dir"]  # import package -> source folder
 TIMEOUT = 600  # seconds: a hung command fails the test instead of hanging the suite
 
 RIVAL_PYPROJECT = """\
@@ -123,8 +123,7 @@ def _rival(folder: Path, name: str) -> Path:
 
 def _source(folder: Path) -> Path:
     """What the kit's wheel is built from, copied so that the build leaves nothing here."""
-    readme = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["readme"]
-    for name in ("pyproject.toml", readme):
+    for name in ("pyproject.toml", PROJECT["project"]["readme"]):
         _write(folder / name, (ROOT / name).read_text())
     for source in PACKAGE_DIRS.values():
         shutil.copytree(ROOT / source, folder / source,
