@@ -112,9 +112,11 @@ def _check(args) -> int:
 def _load_targets(specs) -> dict:
     from lightning_conformance.adapters import TargetError, installed_targets, load_target
 
-    # Like `python -m` and pytest, let a module:factory spec name a module of the current project.
+    # Like `python -m` and pytest, let a module:factory spec name a module of the current project;
+    # but after everything installed, so that no project file stands in for a module the kit,
+    # torch or Lightning import later (why in checks/command.py, `_after_installed`).
     if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+        sys.path.append(os.getcwd())
 
     loaded = {}  # spec -> target: pytest must be given the spec, which may be module:factory
     for spec in specs or installed_targets():

@@ -38,22 +38,67 @@ class SpecFactory:
         return list(self.import_lines), f"{self.name}({arguments})"
 
 
-def _import_file(path: Path):
+def _after_installed(directory: str) -> None:
+    """Make the modules of ``directory`` (the user's project) importable, after all else.
+
+    Appended to sys.path, not put first as ``python -m`` does (pytest's ``--import-mode=append``
+    makes the same choice). A submodule of the kit is found through its package, never through
+    sys.path, but every top-level name imported for the first time from now on is looked up
+    there: Lightning, when the user's module imports it, imports ``profile``, ``secrets``,
+    ``yaml`` and ``sympy``, and a project's ``secrets.py`` would stand in for the standard
+    library's if the project came first. Importing all that before the project goes first
+    cannot be complete; taking the project out of sys.path after the import would lose it for
+    the module's later imports and for the DDP ranks, which inherit this process's sys.path.
+    The cost, a project module whose name an installed one takes, gets a one-line error
+    (``_refuse_taken``).
+    """
+    if directory not in sys.path:
+        sys.path.append(directory)
+
+
+def _refuse_taken(name: str, own: Path, what: str, spec: str) -> None:
+    """CheckInputError when ``name`` imports as something else than the project's ``own``."""
+    found = importlib.util.find_spec(name)
+    if found is None:
+        return
+    paths = [found.origin] if found.has_location else list(found.submodule_search_locations or ())
+    if any(own == Path(path).resolve() or own in Path(path).resolve().parents for path in paths):
+        return
+    elsewhere = paths[0] if paths else f"a {found.origin} module of Python"
+    raise CheckInputError(f"{what} {spec!r}: {name!r} is already the name of {elsewhere}, so "
+                          f"the project's {own.name} cannot be imported under it: rename it")
+
+
+def _import_file(path: Path, what: str, spec: str):
     if not path.is_file():
         raise CheckInputError(f"no such file: {path}")
     directory = str(path.resolve().parent)
-    if directory not in sys.path:  # its sibling modules import, and its classes pickle
-        sys.path.insert(0, directory)
+    _after_installed(directory)  # its sibling modules import, and its classes pickle
+    _after_installed(os.getcwd())  # and so do the modules of the current project
+    lines = [f"import sys; sys.path.insert(0, {directory!r})"]
     known = sys.modules.get(path.stem)
     if known is not None and getattr(known, "__file__", None) == str(path.resolve()):
         # SPEC and --datamodule in one file: import it once, so its classes stay the same
         # objects (pickling for DDP looks them up by name)
-        return known, [f"import sys; sys.path.insert(0, {directory!r})"], path.stem
-    spec = importlib.util.spec_from_file_location(path.stem, path.resolve())
-    module = importlib.util.module_from_spec(spec)
+        return known, lines, path.stem
+    # Its classes pickle under that name: it must not replace a module of that name
+    _refuse_taken(path.stem, path.resolve(), what, spec)
+    module_spec = importlib.util.spec_from_file_location(path.stem, path.resolve())
+    module = importlib.util.module_from_spec(module_spec)
     sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module, [f"import sys; sys.path.insert(0, {directory!r})"], path.stem
+    module_spec.loader.exec_module(module)
+    return module, lines, path.stem
+
+
+def _import_module(location: str, what: str, spec: str):
+    _after_installed(os.getcwd())  # as with `python -m`, a module of the current project imports
+    top = location.partition(".")[0]
+    package, module = Path.cwd() / top, Path.cwd() / f"{top}.py"
+    # (a folder without __init__.py yields to an installed package wherever it stands)
+    own = package if (package / "__init__.py").is_file() else module if module.is_file() else None
+    if own is not None:
+        _refuse_taken(top, own.resolve(), what, spec)
+    return importlib.import_module(location)
 
 
 def load_spec(spec: str, init_args: dict | None = None, *, what: str = "SPEC") -> SpecFactory:
@@ -62,13 +107,11 @@ def load_spec(spec: str, init_args: dict | None = None, *, what: str = "SPEC") -
     if not location or not name.isidentifier():
         raise CheckInputError(f"{what} {spec!r} must look like package.module:Name or "
                               "path/to/file.py:Name")
-    if os.getcwd() not in sys.path:  # like `python -m`, a module of the current project imports
-        sys.path.insert(0, os.getcwd())
     try:
         if location.endswith(".py") or os.sep in location:
-            module, lines, module_name = _import_file(Path(location))
+            module, lines, module_name = _import_file(Path(location), what, spec)
         else:
-            module, lines, module_name = importlib.import_module(location), [], location
+            module, lines, module_name = _import_module(location, what, spec), [], location
     except CheckInputError:
         raise
     except BaseException as error:  # a user's module may fail to import in any way

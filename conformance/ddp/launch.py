@@ -1,10 +1,12 @@
 """The multi-process harness: run one scenario on N real ranks over torch.distributed.
 
-Each rank is a fresh ``python -m lightning_conformance.ddp.worker`` process started with the
-environment torchrun gives its workers (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
-GROUP_RANK, MASTER_ADDR=127.0.0.1, MASTER_PORT), so Lightning sees externally launched
-processes and never re-launches, and the reference reads the same variables. Two nodes are
-simulated on this machine by giving each rank its own GROUP_RANK with one device per node.
+Each rank is a fresh Python process running ``lightning_conformance.ddp.worker``, as
+``python -m`` would but without the working directory first on sys.path (``_RANK_MAIN``).
+It is started with the environment torchrun gives its workers (RANK, LOCAL_RANK, WORLD_SIZE,
+LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR=127.0.0.1, MASTER_PORT), so Lightning sees externally
+launched processes and never re-launches, and the reference reads the same variables. Two
+nodes are simulated on this machine by giving each rank its own GROUP_RANK with one device per
+node.
 
 Every launch runs in its own process group with a hard timeout. A rank that crashes or
 hangs turns into a ``DistributedRunError`` naming the rank, its exit status and the end of
@@ -42,6 +44,15 @@ _GRACE_AFTER_FAILURE = 5.0
 # How long a hung rank is given to write its stack after SIGUSR1.
 _STACK_DUMP_WAIT = 1.0
 _STDERR_TAIL = 4000
+# The rank's entry point. ``python -m`` and ``-c`` put the working directory first on sys.path,
+# where a user's project folder (an ``adapters/``, a ``reference.py``) could stand in for what
+# the rank imports. Python 3.11's ``-P`` leaves that entry out, but the kit supports 3.10, which
+# has no ``-P``: so the rank runs from ``-c`` and drops that entry ('') itself before it imports
+# anything. Its sys.path is then this process's own, passed in PYTHONPATH
+# (``_child_environment``), and the rank imports what this process would.
+_RANK_MAIN = ("import sys; sys.path[:] = [entry for entry in sys.path if entry]; "
+              "from lightning_conformance.ddp.worker import _exit_now, main; "
+              "_exit_now(main(sys.argv[1:]))")
 _RANK_VARIABLES = frozenset({"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
                              "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"})
 
@@ -145,8 +156,8 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
 
 
 def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess.Popen]:
-    command = [sys.executable, "-m", "lightning_conformance.ddp.worker", scenario, target_spec,
-               str(root)]
+    arguments = [scenario, target_spec, str(root)]
+    command = [sys.executable, "-c", _RANK_MAIN, *arguments]
     ranks: list[subprocess.Popen] = []
     for global_rank in range(topology.processes):
         env = _child_environment() | topology.environment(global_rank, port)
@@ -155,7 +166,7 @@ def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess
         group = {"process_group": ranks[0].pid if ranks else 0}
         with open(root / f"rank{global_rank}.stderr", "wb") as stderr:
             if _ddp_preload.enabled():  # the kill matrix: fork from a server with torch loaded
-                ranks.append(_ddp_preload.start_rank(command[3:], env, stderr.name,
+                ranks.append(_ddp_preload.start_rank(arguments, env, stderr.name,
                                                      group["process_group"]))
                 continue
             ranks.append(subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
@@ -167,7 +178,10 @@ def _child_environment() -> dict[str, str]:
     # Rank variables of an outer launcher (this process under torchrun) must not leak in.
     env = {k: v for k, v in os.environ.items() if k not in _RANK_VARIABLES}
     # The ranks import exactly what this process imports (editable installs, overlays, tests).
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+    # '' (this process's working directory, under ``python -c``) is passed as the folder it
+    # names, at its place: the rank drops its own '' (``_RANK_MAIN``), not this process's.
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in sys.path
+                                        if os.path.isdir(p or os.curdir))
     if os.path.isdir("/sys/class/net/lo"):
         env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # gloo talks over loopback only
     env.setdefault("OMP_NUM_THREADS", "1")  # two ranks on two cores: no oversubscription
