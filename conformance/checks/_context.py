@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lightning_conformance.adapters.stage import NEUTRAL_SETTINGS
 from lightning_conformance.checks._base import CheckInputError, Failed, Skipped, registered
 from lightning_conformance.checks._probe import Record, probe, reseed_after
 from lightning_conformance.checks._state import quiet, reseed, snapshot
@@ -83,9 +84,8 @@ class Context:
     def settings(self, **overrides) -> dict:
         """The Trainer settings of every run (also written into reproduction scripts)."""
         accelerator = "cuda" if self.device == "cuda" else "cpu"
-        return {"accelerator": accelerator, "devices": 1, "max_epochs": EPOCHS, **LIMITS,
-                "logger": False, "enable_checkpointing": False, "enable_progress_bar": False,
-                "enable_model_summary": False, **overrides}
+        return {**NEUTRAL_SETTINGS, "accelerator": accelerator, "max_epochs": EPOCHS, **LIMITS,
+                **overrides}
 
     def run(self, stage: str, verb: str, module=None, *, ckpt_path=None, stop_after_epoch=None,
             first_epoch=0, **overrides):
