@@ -14,8 +14,8 @@ whole group is killed and the harness waits until no process of it is left.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -24,8 +24,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lightning_conformance.ddp import preload as _ddp_preload
+from lightning_conformance.ddp.worker import RECORD, Phase
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -93,13 +95,13 @@ class DistributedRun:
 
     scenario: str
     topology: Topology
-    ranks: list[dict]
+    ranks: list[dict[str, Any]]  # RankContext.record of each rank
     root: Path
     port: int = 0
     wall_time: float = 0.0
     stderr: list[str] = field(default_factory=list)
 
-    def phase(self, name: str) -> list[dict]:
+    def phase(self, name: str) -> list[Phase[Any]]:
         """One phase's record from every rank (raises a readable error if a rank lacks it)."""
         found = []
         for rank, record in enumerate(self.ranks):
@@ -250,12 +252,12 @@ def _describe(scenario, target_spec, failure, stderr) -> str:
     return "\n".join([head, *tails])
 
 
-def _load_record(root: Path, rank: int, scenario: str, stderr: str) -> dict:
-    path = root / f"rank{rank}.json"
+def _load_record(root: Path, rank: int, scenario: str, stderr: str) -> dict[str, Any]:
+    path = root / RECORD.format(rank=rank)
     if not path.exists():
         raise DistributedRunError(f"rank {rank} of scenario {scenario!r} exited 0 but wrote "
                                   f"no record {path}\n{stderr[-_STDERR_TAIL:]}")
-    return json.loads(path.read_text())
+    return pickle.loads(path.read_bytes())  # written by this launch's own rank
 
 
 def _read(path: Path) -> str:
