@@ -14,7 +14,8 @@ from lightning_conformance.adapters.base import Run, Target
 from lightning_conformance.adapters.hook_names import CALLBACK_HOOKS, DATAMODULE_HOOKS, MODULE_HOOKS
 from lightning_conformance.adapters.trace import Recorder
 
-__all__ = ["NEUTRAL_SETTINGS", "OWNER_ATTRIBUTE", "VERBS", "neutral_settings", "run_stage"]
+__all__ = ["NEUTRAL_SETTINGS", "OWNER_ATTRIBUTE", "VERBS", "cuda_capability", "neutral_settings",
+           "run_stage"]
 
 VERBS = ("fit", "validate", "test", "predict")
 
@@ -36,6 +37,14 @@ OWNER_ATTRIBUTE = "trace_owner"
 def neutral_settings(root_dir: str) -> dict[str, Any]:
     """The neutral settings, writing under ``root_dir``."""
     return {"default_root_dir": root_dir, **NEUTRAL_SETTINGS}
+
+
+def cuda_capability() -> frozenset[str]:
+    """``{"cuda"}`` where torch sees a CUDA device, else nothing: a target that can place runs
+    on cuda:0 adds it to its capabilities."""
+    import torch
+
+    return frozenset({"cuda"}) if torch.cuda.is_available() else frozenset()
 
 
 def run_stage(target: Target, verb: str, module: Any, *, root_dir: str, datamodule: Any = None,

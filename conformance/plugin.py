@@ -11,12 +11,16 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lightning_conformance import clauses
 from lightning_conformance.spec.clause import REGISTRY
 from lightning_conformance.spec.contract import Contract, parse_version
+
+if TYPE_CHECKING:
+    from lightning_conformance.session.results import ResultCollector
 
 TARGET_DESC = (
     "target to check: reference, lightning, pytorch_lightning, an entry-point name or "
@@ -78,12 +82,13 @@ def pytest_configure(config):
 class _State:
     """Per-session settings, the loaded targets and the result collector."""
 
-    def __init__(self, config):
+    def __init__(self, config: pytest.Config) -> None:
         self.specs, self.where = _target_specs(config)
-        contract = config.getoption("lc_contract")
-        self.contract = parse_version(contract, where="--contract") if contract else None
+        requested = config.getoption("lc_contract")
+        # the contract Version every target is checked against, or None: each its own
+        self.contract_version = parse_version(requested, where="--contract") if requested else None
         self.areas = {area.upper() for area in config.getoption("lc_areas") or ()}
-        self.collector = None
+        self.collector: ResultCollector | None = None
         self.collection_errors: list[str] = []
 
     def pytest_collectreport(self, report):
@@ -111,7 +116,7 @@ class _State:
                 raise pytest.UsageError(f"{error} (target from {self.where})") from None
             self.collector = ResultCollector(loaded)
             for name, adapter in loaded.items():
-                self.collector.contracts[name] = self.contract or adapter.contract
+                self.collector.contracts[name] = self.contract_version or adapter.contract
         return self.collector.targets
 
 
@@ -132,9 +137,9 @@ def state(config) -> _State:
 
 def pytest_report_header(config):
     current = state(config)
-    contract = current.contract or "each target's own version"
+    contract_version = current.contract_version or "each target's own version"
     return f"lightning-conformance: targets {', '.join(current.specs)} " \
-           f"(from {current.where}); contract {contract}"
+           f"(from {current.where}); contract {contract_version}"
 
 
 def pytest_collection(session):
@@ -208,11 +213,11 @@ def pytest_runtest_makereport(item, call):
         report.user_properties.append(("target", adapter.name))
         if report.failed:
             clause = REGISTRY.get(clause_id)
-            contract = state(item.config).collector.contracts[adapter.name]
+            contract_version = state(item.config).collector.contracts[adapter.name]
             report.sections.append((
                 f"clause {clause_id}",
                 f"{clause.sentence if clause else ''}\nsource: {clause.source if clause else ''}"
-                f"\ntarget: {adapter.name} {adapter.version} (contract {contract})",
+                f"\ntarget: {adapter.name} {adapter.version} (contract {contract_version})",
             ))
     return report
 

@@ -68,7 +68,7 @@ def _fit_clause(scope: str, manual: bool) -> str:
 class ScopeStack:
     """The open hook scopes of one stage: ``*_start`` hooks open one, ``*_end`` hooks close it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.open: list[str] = []
 
     def describe(self) -> str:

@@ -89,6 +89,7 @@ def prepare(contexts, root: Path | None = None) -> None:
                for i, ctx in enumerate(todo)]
     (root / PAYLOAD).write_bytes(pickle.dumps(entries))
     first = todo[0]
+    run: DistributedRun | DistributedRunError
     try:
         run = launch(SCENARIO, _key(first)[2], topology=Topology(devices=first.ddp), root=root,
                      timeout=DEFAULT_TIMEOUT)

@@ -94,7 +94,7 @@ class ModuleRecord:
     saves: int = 0  # on_save_checkpoint calls
 
 
-class IndexedDataset(Dataset):
+class IndexedDataset(Dataset[torch.Tensor]):
     """Seeded random items whose feature 0 is the item's index."""
 
     def __init__(self, length: int, seed: int):
@@ -227,8 +227,8 @@ def plain_loader() -> DataLoader:
 def own_sampler_loader(world_size: int, rank: int) -> Callable[[], DataLoader]:
     def build() -> DataLoader:
         dataset = IndexedDataset(TRAIN_ITEMS, seed=1)
-        sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank,
-                                     shuffle=False, seed=11)
+        sampler: DistributedSampler[int] = DistributedSampler(dataset, num_replicas=world_size,
+                                                              rank=rank, shuffle=False, seed=11)
         return DataLoader(dataset, batch_size=BATCH_SIZE, sampler=sampler)
 
     return build

@@ -24,7 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lightning_conformance.ddp import preload as _ddp_preload
 from lightning_conformance.ddp.worker import RECORD, Phase
@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DistributedRun",
     "DistributedRunError",
+    "Rank",
     "Topology",
     "launch",
     "loopback_port",
@@ -46,6 +47,16 @@ _STACK_DUMP_WAIT = 1.0
 _STDERR_TAIL = 4000
 _RANK_VARIABLES = frozenset({"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
                              "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"})
+
+
+class Rank(Protocol):
+    """A started rank: a ``subprocess.Popen``, or a process forked by ``ddp.preload``."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
 
 
 class DistributedRunError(RuntimeError):
@@ -146,22 +157,22 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
                           stderr)
 
 
-def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess.Popen]:
+def _start_ranks(scenario: str, target_spec: str, topology: Topology, root: Path,
+                 port: int) -> list[Rank]:
     command = [sys.executable, "-m", "lightning_conformance.ddp.worker", scenario, target_spec,
                str(root)]
-    ranks: list[subprocess.Popen] = []
+    ranks: list[Rank] = []
     for global_rank in range(topology.processes):
         env = _child_environment() | topology.environment(global_rank, port)
         # Rank 0 leads a new process group (in this session, so that the others may join);
         # every other rank, and anything a rank starts, is in it: one killpg reaches them all.
-        group = {"process_group": ranks[0].pid if ranks else 0}
+        group = ranks[0].pid if ranks else 0
         with open(root / f"rank{global_rank}.stderr", "wb") as stderr:
             if _ddp_preload.enabled():  # the kill matrix: fork from a server with torch loaded
-                ranks.append(_ddp_preload.start_rank(command[3:], env, stderr.name,
-                                                     group["process_group"]))
+                ranks.append(_ddp_preload.start_rank(command[3:], env, stderr.name, group))
                 continue
             ranks.append(subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                          stdout=stderr, stderr=stderr, **group))
+                                          stdout=stderr, stderr=stderr, process_group=group))
     return ranks
 
 
@@ -177,7 +188,7 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
-def _wait(ranks, timeout) -> dict | None:
+def _wait(ranks: list[Rank], timeout: float) -> dict[str, Any] | None:
     """Wait for every rank; describe the first failure (crash, or hang at the deadline)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -198,7 +209,7 @@ def _wait(ranks, timeout) -> dict | None:
             "codes": [rank.poll() for rank in ranks]}
 
 
-def _settle(ranks, deadline) -> None:
+def _settle(ranks: list[Rank], deadline: float) -> None:
     while time.monotonic() < deadline and any(rank.poll() is None for rank in ranks):
         time.sleep(0.05)
 
@@ -210,7 +221,7 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _kill_group(ranks) -> None:
+def _kill_group(ranks: list[Rank]) -> None:
     """Kill every process of the launch's group and reap the ranks; wait until none is left."""
     if not ranks:
         return
@@ -237,7 +248,8 @@ def group_alive(group: int) -> bool:
     return True
 
 
-def _describe(scenario, target_spec, failure, stderr) -> str:
+def _describe(scenario: str, target_spec: str, failure: dict[str, Any],
+              stderr: list[str]) -> str:
     kind = failure["kind"]
     if kind == "hung":
         head = (f"rank(s) {failure['ranks']} of scenario {scenario!r} on target "

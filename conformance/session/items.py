@@ -34,8 +34,8 @@ def apply_selection(config, items, state) -> None:
         selected.append(item)
         if adapter is None:
             continue
-        contract = collector.contracts[adapter.name]
-        _mark(item, clause, adapter, contract)
+        contract_version = collector.contracts[adapter.name]
+        _mark(item, clause, adapter, contract_version)
         for deviation in deviations[adapter.name]:
             if deviation.clause == clause_id and deviation.matches(adapter.version):
                 used.add((adapter.name, deviation))
@@ -50,11 +50,11 @@ def apply_selection(config, items, state) -> None:
     _note_stale(collector, deviations)
 
 
-def _mark(item, clause, adapter, contract) -> None:
-    if not clause.applies_to(contract):
+def _mark(item, clause, adapter, contract_version) -> None:
+    if not clause.applies_to(contract_version):
         item.add_marker(pytest.mark.skip(
             reason=f"{clause.id} holds for Lightning {clause.versions}; "
-                   f"the {adapter.name} contract checked is {contract}"
+                   f"the {adapter.name} contract checked is {contract_version}"
         ))
         return
     for marker in item.iter_markers("requires"):

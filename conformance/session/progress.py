@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from typing import TextIO
 
 import pytest
 
@@ -20,18 +21,18 @@ __all__ = ["Progress"]
 class Progress:
     """A pytest plugin printing ``[2/3] lightning 2.6.6: 326 passed, ... in 41.2s``."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
-        self.remaining: Counter = Counter()
+        self.remaining: Counter[str] = Counter()
         self.started: dict[str, float] = {}
         self.done = 0
         self.total = 0
 
     @pytest.hookimpl(trylast=True)  # after the plugin has deselected other areas
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         from lightning_conformance.plugin import _adapter
 
-        order: dict[str, int] = {}
+        order: dict[str | None, int] = {}  # None: an item of no target, sorted first
         for adapter in filter(None, map(_adapter, items)):
             order.setdefault(adapter.name, len(order))
         items.sort(key=lambda item: order.get(getattr(_adapter(item), "name", None), -1))
