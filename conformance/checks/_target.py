@@ -1,8 +1,8 @@
 """Which Lightning a user's module is checked on: a target, named or loaded.
 
 A check runs on ``"lightning"`` or ``"pytorch_lightning"`` (loaded by name), or, inside the
-kit's own clauses, on a loaded ``Target``. With no target given, the name is read from the
-Lightning the module's class derives from (``derived_target``).
+kit's own clauses, on a loaded ``Target``. With no target given, it runs on the target whose
+LightningModule the module's class derives from (``derived_target``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ __all__ = ["NAMES", "Namespace", "derived_target", "resolve"]
 
 # The module a LightningModule's base class lives in -> the kit's target name.
 _ROOTS = {"lightning.pytorch": "lightning", "pytorch_lightning": "pytorch_lightning",
-          "reference": "reference"}
+          "lightning_conformance.reference": "reference"}
 NAMES = ("lightning", "pytorch_lightning")  # the targets a user's module is checked on by name
 
 
@@ -70,14 +70,14 @@ def _derived_root(cls: type) -> str | None:
     return None
 
 
-def derived_target(module_class: type) -> str:
-    """The name of the target whose LightningModule ``module_class`` derives from."""
+def derived_target(module_class: type) -> Target:
+    """The target whose LightningModule ``module_class`` derives from."""
     root = _derived_root(module_class)
     if root is None:
         raise CheckInputError(
             f"{module_class.__qualname__} is not a LightningModule: derive it from "
             "lightning.pytorch.LightningModule or pytorch_lightning.LightningModule")
-    return _ROOTS[root]
+    return _load(_ROOTS[root])
 
 
 def resolve(module_class: type, target: str | Target) -> Namespace:

@@ -84,7 +84,8 @@ class ModuleRecord:
     model_type: str | None = None  # trainer.model's class during fit
     train_sampler: SamplerInfo | None = None
     val_sampler: SamplerInfo | None = None
-    sampler_epochs: list[tuple[int, int | None]] = field(default_factory=list)  # (epoch, set)
+    # (current_epoch, the train sampler's epoch) at each epoch's first batch
+    sampler_epochs: list[tuple[int, int | None]] = field(default_factory=list)
     batches: dict[int, list[int]] = field(default_factory=dict)  # epoch -> item indices
     gathered: Gathered | None = None
     local_grads: list[list[float]] = field(default_factory=list)  # this rank's own, per step
@@ -134,7 +135,7 @@ def _ranks(trainer: Any, module: Any) -> Ranks:
 
 
 def module_class(pl: Any, rec: ModuleRecord, *, train_loader: Callable[[], DataLoader],
-                  use_none_step: bool = False, prepare_once: bool = False) -> type:
+                 use_none_step: bool = False, prepare_once: bool = False) -> type:
     """A BoringModel-like module that records what the contract says about every rank."""
 
     class DistributedModule(pl.LightningModule):

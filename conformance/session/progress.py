@@ -32,7 +32,7 @@ class Progress:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         from lightning_conformance.plugin import _adapter
 
-        order: dict[str | None, int] = {}  # None: an item of no target, sorted first
+        order: dict[str | None, int] = {}  # looked up with None for an item of no target
         for adapter in filter(None, map(_adapter, items)):
             order.setdefault(adapter.name, len(order))
         items.sort(key=lambda item: order.get(getattr(_adapter(item), "name", None), -1))
