@@ -31,6 +31,7 @@ BASE = ROOT / ".nox" / "_torch_base"
 BASE_REQUIREMENTS = ["pytest>=7.4", "packaging>=23", "numpy", "torchmetrics", "aiohttp",
                      "pyyaml", "tqdm"]
 MATRIX_DIR = ROOT / "matrix-report"
+MYPY_TREE = ROOT / "build" / "mypy"  # see [tool.mypy] in pyproject.toml
 LOG_DIR = MATRIX_DIR / "logs"  # beside, not inside, the report folder each session empties
 # versions running at once in `matrix`, and the limit for one version (install and run)
 MATRIX_JOBS = int(os.environ.get("LCK_MATRIX_JOBS", "2"))
@@ -147,10 +148,34 @@ def gpu(session):
 
 @nox.session
 def lint(session):
-    """Lint with ruff."""
-    session.install("ruff")
+    """Lint with ruff; type-check adapters/ and conformance/ with mypy ([tool.mypy])."""
+    # mypy reads the types of torch and Lightning, so the session has them, as `tests` does
+    _install(session, LATEST_REQUIREMENTS, kit=("-e", ".[dev]"))
     session.run("ruff", "check", "conformance", "reference", "adapters", "tests", "examples",
                 "benchmarks", "noxfile.py")
+    _mypy_tree()
+    session.run("mypy")
+
+
+def _mypy_tree() -> None:
+    """Lay the installed package out for mypy under build/mypy/: a folder per package of
+    pyproject's package-dir, holding links to its folder's files and subfolders."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: nox itself depends on tomli there
+        import tomli as tomllib
+
+    mapping = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-dir"]
+    shutil.rmtree(MYPY_TREE, ignore_errors=True)
+    for package in sorted(mapping, key=lambda name: name.count(".")):  # parents first
+        place = MYPY_TREE.joinpath(*package.split("."))
+        place.mkdir(parents=True)
+        mapped_here = {name.rpartition(".")[2] for name in mapping
+                       if name.rpartition(".")[0] == package}
+        for child in (ROOT / mapping[package]).iterdir():
+            if child.name not in mapped_here and child.name != "__pycache__":
+                (place / child.name).symlink_to(child)
 
 
 # The sessions of the kit's other tools (flake, coverage, differential, bench) follow the

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 from lightning_conformance.adapters.base import CAPABILITIES, PL_NAMES, Run, Target
 from lightning_conformance.adapters.deviations import Deviation, load_deviations
@@ -32,7 +34,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "lightning_conformance.targets"
 
 # spec -> every target this process has loaded (a DDP rank looks classes up among them)
-LOADED: dict = {}
+LOADED: dict[str, Target] = {}
 
 # name -> (factory spec, module whose presence means the target is installed)
 BUILTIN_TARGETS = {
@@ -87,7 +89,7 @@ def load_target(spec: str) -> Target:
     return target
 
 
-def _resolve_factory(spec: str):
+def _resolve_factory(spec: str) -> Callable[[], Any]:
     if spec in BUILTIN_TARGETS:
         return _import_factory(BUILTIN_TARGETS[spec][0], spec)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
@@ -102,7 +104,7 @@ def _resolve_factory(spec: str):
     )
 
 
-def _import_factory(path: str, spec: str):
+def _import_factory(path: str, spec: str) -> Callable[[], Any]:
     module_name, _, attr = path.partition(":")
     try:
         module = importlib.import_module(module_name)

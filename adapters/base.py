@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from packaging.version import Version
+
+if TYPE_CHECKING:  # the recorder imports torch: a run's record needs it, this module does not
+    from lightning_conformance.adapters.trace import Trace
 
 __all__ = ["CAPABILITIES", "PL_NAMES", "Run", "Target", "kit_version"]
 
@@ -17,6 +21,7 @@ def kit_version() -> str:
         return version("lightning-conformance")
     except PackageNotFoundError:  # running from a source checkout
         return "0+unknown"
+
 
 # What a clause may require with @requires(...). A target lists those it implements.
 CAPABILITIES = frozenset(
@@ -42,30 +47,38 @@ PL_NAMES = (
 
 @runtime_checkable
 class Target(Protocol):
-    """An implementation of the Lightning training contract under test."""
+    """An implementation of the Lightning training contract under test.
+
+    Optional attributes: ``deviations_path``, a TOML file of known deviations (default:
+    adapters/deviations/<name>.toml), and ``spec``, how another process (a DDP rank) loads
+    the same target (``load_target`` sets it to the spec it was given).
+    """
 
     name: str
     version: Version  # the target's own version
     contract: Version  # the contract version it is checked against by default
     capabilities: frozenset[str]
-    pl: Any  # namespace with PL_NAMES
-    # Optional: ``deviations_path``, a TOML file of known deviations (default:
-    # adapters/deviations/<name>.toml).
+    # The namespace with PL_NAMES. Its classes are the target's own: no static type is common
+    # to the reference's and Lightning's, so clauses reach them dynamically.
+    pl: Any
 
-    def trainer_settings(self, root_dir: str) -> dict:
+    def trainer_settings(self, root_dir: str) -> dict[str, Any]:
         """Neutral Trainer keyword arguments: CPU, one device, no logger, no extras."""
+        ...
 
-    def run(self, verb: str, module, *, root_dir: str, datamodule=None, callbacks=(),
-            **trainer_kwargs) -> Run:
+    def run(self, verb: str, module: Any, *, root_dir: str, datamodule: Any = None,
+            callbacks: Sequence[Any] = (), ckpt_path: str | None = None,
+            **trainer_kwargs: Any) -> Run:
         """Run ``fit``/``validate``/``test``/``predict`` and return the recorded run."""
+        ...
 
 
 @dataclass
 class Run:
     """The outcome of one stage on one target: the hook trace, the trainer and the result."""
 
-    trace: Any
-    trainer: Any
-    module: Any
-    result: Any = None
-    callbacks: list = field(default_factory=list)
+    trace: Trace
+    trainer: Any  # the target's Trainer, after the stage
+    module: Any  # the LightningModule the stage ran on
+    result: Any = None  # what the verb returned: None (fit), metric dicts or predictions
+    callbacks: list[Any] = field(default_factory=list)

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import importlib
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
 from packaging.version import Version
 
-from lightning_conformance.adapters.stage import neutral_settings, run_stage
+from lightning_conformance.adapters.base import Run
+from lightning_conformance.adapters.stage import cuda_capability, neutral_settings, run_stage
 
 __all__ = ["LightningTarget", "lightning_target", "pytorch_lightning_target"]
 
@@ -30,20 +32,21 @@ class LightningTarget:
         # Note: lightning < 2.6 pulls in pytorch_lightning 2.6.6 beside it, so the version
         # is read from the very distribution whose namespace is under test.
         self.contract = self.version
-        self.capabilities = self.base_capabilities | _cuda_capability()
+        self.capabilities = self.base_capabilities | cuda_capability()
         self.pl = _namespace(pl, importlib.import_module(f"{namespace}.callbacks"),
                              importlib.import_module(f"{namespace}.loggers"),
                              _misconfiguration(namespace),
                              importlib.import_module(f"{namespace}.utilities.rank_zero"))
 
-    def trainer_settings(self, root_dir: str) -> dict:
+    def trainer_settings(self, root_dir: str) -> dict[str, Any]:
         return neutral_settings(root_dir)
 
-    def run(self, verb, module, **kwargs):
+    def run(self, verb: str, module: Any, **kwargs: Any) -> Run:
         return run_stage(self, verb, module, **kwargs)
 
 
-def _namespace(pl, callbacks, loggers, misconfiguration, rank_zero) -> SimpleNamespace:
+def _namespace(pl: ModuleType, callbacks: ModuleType, loggers: ModuleType,
+               misconfiguration: type[Exception], rank_zero: ModuleType) -> SimpleNamespace:
     return SimpleNamespace(
         LightningModule=pl.LightningModule,
         LightningDataModule=pl.LightningDataModule,
@@ -59,13 +62,7 @@ def _namespace(pl, callbacks, loggers, misconfiguration, rank_zero) -> SimpleNam
     )
 
 
-def _cuda_capability() -> frozenset:
-    import torch
-
-    return frozenset({"cuda"}) if torch.cuda.is_available() else frozenset()
-
-
-def _misconfiguration(namespace: str):
+def _misconfiguration(namespace: str) -> type[Exception]:
     module = importlib.import_module(f"{namespace}.utilities.exceptions")
     return module.MisconfigurationException
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 from types import SimpleNamespace
+from typing import Any
 
 from packaging.version import Version
 
-from lightning_conformance.adapters.base import PL_NAMES, kit_version
-from lightning_conformance.adapters.stage import neutral_settings, run_stage
+from lightning_conformance.adapters.base import PL_NAMES, Run, kit_version
+from lightning_conformance.adapters.stage import cuda_capability, neutral_settings, run_stage
 
 __all__ = ["REFERENCE_CONTRACT", "ReferenceTarget"]
 
@@ -29,19 +30,13 @@ class ReferenceTarget:
         module = importlib.import_module(package)
         self.name = name
         # the reference places runs on cuda:0 (accelerator="cuda"), where torch sees a device
-        self.capabilities = type(self).capabilities | _cuda_capability()
+        self.capabilities = type(self).capabilities | cuda_capability()
         # The reference ships inside the kit, so its version is the kit's.
         self.version = Version(getattr(module, "__version__", None) or kit_version())
         self.pl = SimpleNamespace(**{attr: getattr(module, attr) for attr in PL_NAMES})
 
-    def trainer_settings(self, root_dir: str) -> dict:
+    def trainer_settings(self, root_dir: str) -> dict[str, Any]:
         return neutral_settings(root_dir)
 
-    def run(self, verb, module, **kwargs):
+    def run(self, verb: str, module: Any, **kwargs: Any) -> Run:
         return run_stage(self, verb, module, **kwargs)
-
-
-def _cuda_capability() -> frozenset:
-    import torch
-
-    return frozenset({"cuda"}) if torch.cuda.is_available() else frozenset()

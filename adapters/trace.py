@@ -11,9 +11,11 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+from collections.abc import Callable, Container, Iterable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from types import MethodType
+from typing import Any, SupportsIndex, overload
 
 import torch
 
@@ -29,7 +31,7 @@ class Event:
 
     owner: str
     hook: str
-    args: dict
+    args: dict[str, Any]  # summarised: JSON values
     depth: int
 
     @property
@@ -41,21 +43,28 @@ class Event:
         return f"{'  ' * self.depth}{self.name}({args})"
 
 
-class HookSequence(list):
+class HookSequence(list[str]):
     """A list of ``Owner.hook`` names; the pytest plugin renders a diff when two differ."""
 
-    def __getitem__(self, index):
-        item = super().__getitem__(index)
-        return HookSequence(item) if isinstance(index, slice) else item
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> HookSequence: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> str | HookSequence:
+        if isinstance(index, slice):
+            return HookSequence(super().__getitem__(index))
+        return super().__getitem__(index)
 
 
 class Trace:
     """The events of one run, serialisable to JSON."""
 
-    def __init__(self, events=None):
+    def __init__(self, events: Iterable[Event] | None = None) -> None:
         self.events: list[Event] = list(events or ())
 
-    def names(self, *owners: str, hooks=None) -> HookSequence:
+    def names(self, *owners: str, hooks: Container[str] | None = None) -> HookSequence:
         """``Owner.hook`` names in entry order, optionally only these owners or hooks."""
         return HookSequence(
             event.name
@@ -73,11 +82,11 @@ class Trace:
                 return position
         raise ValueError(f"{name} was never called (after event {start})")
 
-    def to_json(self) -> list[dict]:
+    def to_json(self) -> list[dict[str, Any]]:
         return [asdict(event) for event in self.events]
 
     @classmethod
-    def from_json(cls, data) -> Trace:
+    def from_json(cls, data: Iterable[dict[str, Any]]) -> Trace:
         return cls(Event(**event) for event in data)
 
     def dumps(self) -> str:
@@ -90,23 +99,23 @@ class Trace:
 class Recorder:
     """Wraps the hooks of objects so that each call is appended to ``self.trace``."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.trace = Trace()
         self._depth = 0
 
-    def watch(self, obj, owner: str, hooks) -> None:
+    def watch(self, obj: Any, owner: str, hooks: Iterable[str]) -> None:
         for name in hooks:
             method = getattr(obj, name, None)
             if isinstance(method, MethodType) and method.__self__ is obj:
                 # a second run on the same object: record the original, not the last wrapper
-                method = getattr(method.__func__, "_lc_original", method)
-                setattr(obj, name, MethodType(self._recorded(owner, name, method), obj))
+                original: MethodType = getattr(method.__func__, "_lc_original", method)
+                setattr(obj, name, MethodType(self._recorded(owner, name, original), obj))
 
-    def _recorded(self, owner: str, name: str, method: MethodType):
+    def _recorded(self, owner: str, name: str, method: MethodType) -> Callable[..., Any]:
         recorder = self
         signature = inspect.signature(method)
 
-        def recorded(_self, *args, **kwargs):
+        def recorded(_self: Any, *args: Any, **kwargs: Any) -> Any:
             recorder.trace.events.append(
                 Event(owner, name, _bind(signature, args, kwargs), recorder._depth)
             )
@@ -116,15 +125,16 @@ class Recorder:
             finally:
                 recorder._depth -= 1
 
-        recorded._lc_original = method
-        recorded.__wrapped__ = method.__func__
-        recorded.__signature__ = inspect.signature(method.__func__)
+        # function attributes: the original (for a second watch), and what inspect reads
+        vars(recorded).update(_lc_original=method, __wrapped__=method.__func__,
+                              __signature__=inspect.signature(method.__func__))
         recorded.__name__ = name
         recorded.__qualname__ = method.__func__.__qualname__
         return recorded
 
 
-def _bind(signature: inspect.Signature, args, kwargs) -> dict:
+def _bind(signature: inspect.Signature, args: tuple[Any, ...],
+          kwargs: dict[str, Any]) -> dict[str, Any]:
     try:
         bound = signature.bind_partial(*args, **kwargs).arguments
     except TypeError:
@@ -132,7 +142,7 @@ def _bind(signature: inspect.Signature, args, kwargs) -> dict:
     return {key: summarise(value) for key, value in bound.items() if key not in _SKIPPED_ARGS}
 
 
-def summarise(value, depth: int = 0):
+def summarise(value: Any, depth: int = 0) -> Any:
     """A short, JSON-friendly description of a hook argument (nested dicts by their keys)."""
     if isinstance(value, Enum):  # e.g. Lightning's TrainerFn("fit") stage argument
         value = value.value
@@ -155,7 +165,7 @@ def summarise(value, depth: int = 0):
     return f"<{type(value).__name__}>"
 
 
-def _torch_class_name(value, package: str) -> str:
+def _torch_class_name(value: object, package: str) -> str:
     # LightningOptimizer subclasses the user's optimizer: report the torch class itself.
     for cls in type(value).__mro__:
         if cls.__module__.startswith(package):
@@ -163,7 +173,7 @@ def _torch_class_name(value, package: str) -> str:
     return type(value).__name__
 
 
-def diff_lines(expected, actual) -> list[str]:
+def diff_lines(expected: Iterable[object], actual: Iterable[object]) -> list[str]:
     """A unified diff of two sequences of lines, for failure messages."""
     return list(
         difflib.unified_diff(

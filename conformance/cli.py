@@ -192,7 +192,7 @@ class _Capture:
     collector = None
 
     def pytest_sessionfinish(self, session):
-        from lightning_conformance.plugin import state
+        from lightning_conformance.session.state import state
 
         self.collector = state(session.config).collector
 

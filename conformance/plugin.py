@@ -9,14 +9,14 @@ plugin costs nothing in projects that only have it installed.
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import pytest
 
 from lightning_conformance import clauses
+from lightning_conformance.session.state import STATE, SessionState, clause_id, item_target, state
 from lightning_conformance.spec.clause import REGISTRY
-from lightning_conformance.spec.contract import Contract, parse_version
+from lightning_conformance.spec.contract import Contract
 
 TARGET_DESC = (
     "target to check: reference, lightning, pytorch_lightning, an entry-point name or "
@@ -26,7 +26,6 @@ CONTRACT_DESC = "check every target against this Lightning version's contract (d
 AREA_DESC = "only run clauses of this area, e.g. HOOK (repeatable)"
 REPORT_DESC = "write one JSON report per target into this directory"
 
-_STATE = pytest.StashKey["_State"]()
 # The kit's package and its clause files, wherever they are installed. In a source checkout
 # the folder is conformance/, not lightning_conformance/, so pytest would import a clause file
 # under a name of its folder's (conformance.clauses.test_x) and register every clause twice.
@@ -68,73 +67,18 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "clause(id): the conformance clause this test checks")
     config.addinivalue_line("markers", "requires(*capabilities): target capabilities needed")
-    config.stash[_STATE] = _State(config)
-    config.pluginmanager.register(config.stash[_STATE], "lightning-conformance-state")
+    config.stash[STATE] = SessionState(config)
+    config.pluginmanager.register(config.stash[STATE], "lightning-conformance-state")
     reportchars = getattr(config.option, "reportchars", None)
     if reportchars is not None and "s" not in reportchars:  # a skip is never silent
         config.option.reportchars = reportchars + "sxX"
 
 
-class _State:
-    """Per-session settings, the loaded targets and the result collector."""
-
-    def __init__(self, config):
-        self.specs, self.where = _target_specs(config)
-        contract = config.getoption("lc_contract")
-        self.contract = parse_version(contract, where="--contract") if contract else None
-        self.areas = {area.upper() for area in config.getoption("lc_areas") or ()}
-        self.collector = None
-        self.collection_errors: list[str] = []
-
-    def pytest_collectreport(self, report):
-        if report.failed:
-            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext.strip()}")
-
-    def pytest_runtest_logreport(self, report):
-        properties = dict(report.user_properties)
-        if "clause" in properties and self.collector is not None:
-            from lightning_conformance.session.items import record
-
-            record(self.collector, report, properties)
-
-    def adapters(self) -> dict:
-        if self.collector is None:
-            from lightning_conformance.adapters import TargetError, load_target
-            from lightning_conformance.session.results import ResultCollector
-
-            try:
-                loaded = {}
-                for spec in self.specs:
-                    adapter = load_target(spec)
-                    loaded[adapter.name] = adapter
-            except TargetError as error:
-                raise pytest.UsageError(f"{error} (target from {self.where})") from None
-            self.collector = ResultCollector(loaded)
-            for name, adapter in loaded.items():
-                self.collector.contracts[name] = self.contract or adapter.contract
-        return self.collector.targets
-
-
-def _target_specs(config) -> tuple[list[str], str]:
-    if config.getoption("lc_targets"):
-        return config.getoption("lc_targets"), "--target"
-    if os.environ.get("LCK_TARGET"):
-        specs = [s.strip() for s in os.environ["LCK_TARGET"].split(",") if s.strip()]
-        return specs, "LCK_TARGET"
-    if config.getini("lck_target"):
-        return config.getini("lck_target").split(), "ini lck_target"
-    return ["reference"], "default"
-
-
-def state(config) -> _State:
-    return config.stash[_STATE]
-
-
 def pytest_report_header(config):
     current = state(config)
-    contract = current.contract or "each target's own version"
+    contract_version = current.contract_version or "each target's own version"
     return f"lightning-conformance: targets {', '.join(current.specs)} " \
-           f"(from {current.where}); contract {contract}"
+           f"(from {current.where}); contract {contract_version}"
 
 
 def pytest_collection(session):
@@ -157,7 +101,7 @@ def target(lc_adapter, tmp_path, request):
     """The target under test, bound to this clause's temp dir and contract."""
     from lightning_conformance.session.harness import Harness
 
-    clause = REGISTRY.get(_clause_id(request.node) or "")
+    clause = REGISTRY.get(clause_id(request.node) or "")
     contract = Contract(state(request.config).collector.contracts[lc_adapter.name])
     declared = frozenset(clause.changes) if clause else frozenset()
     return Harness(lc_adapter, tmp_path, contract.restricted(declared))
@@ -167,16 +111,6 @@ def target(lc_adapter, tmp_path, request):
 def contract(target):
     """The contract version this clause checks, restricted to the changes it declares."""
     return target.contract
-
-
-def _clause_id(item) -> str | None:
-    marker = item.get_closest_marker("clause")
-    return marker.args[0] if marker else None
-
-
-def _adapter(item):
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("lc_adapter") if callspec else None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -202,17 +136,17 @@ def pytest_collection_finish(session):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    clause_id, adapter = _clause_id(item), _adapter(item)
-    if clause_id and adapter is not None:
-        report.user_properties.append(("clause", clause_id))
+    identifier, adapter = clause_id(item), item_target(item)
+    if identifier and adapter is not None:
+        report.user_properties.append(("clause", identifier))
         report.user_properties.append(("target", adapter.name))
         if report.failed:
-            clause = REGISTRY.get(clause_id)
-            contract = state(item.config).collector.contracts[adapter.name]
+            clause = REGISTRY.get(identifier)
+            contract_version = state(item.config).collector.contracts[adapter.name]
             report.sections.append((
-                f"clause {clause_id}",
+                f"clause {identifier}",
                 f"{clause.sentence if clause else ''}\nsource: {clause.source if clause else ''}"
-                f"\ntarget: {adapter.name} {adapter.version} (contract {contract})",
+                f"\ntarget: {adapter.name} {adapter.version} (contract {contract_version})",
             ))
     return report
 

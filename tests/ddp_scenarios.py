@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import torch.distributed as dist
 
@@ -37,3 +38,23 @@ def _start_grandchild(ctx):
 
 def exit_without_record(ctx):
     os._exit(0)
+
+
+@dataclass(slots=True)
+class Numbers:
+    """A typed phase record, as the clause scenarios return."""
+
+    rank: int
+    world_size: int
+
+
+def typed_phases(ctx):
+    """One phase that returns a record on every rank, one that raises on rank one."""
+    ctx.phase("numbers", lambda: Numbers(ctx.rank, ctx.world_size))
+    ctx.phase("raises", lambda: _raise_on_rank_one(ctx))
+
+
+def _raise_on_rank_one(ctx):
+    if ctx.rank == 1:
+        raise ValueError("rank one fails this phase on purpose")
+    return Numbers(ctx.rank, ctx.world_size)

@@ -1,5 +1,8 @@
 """Targets: selection by name, entry point or module:factory; the Protocol; deviations."""
 
+import ast
+from pathlib import Path
+
 import pytest
 
 import lightning_conformance.adapters as adapters
@@ -70,3 +73,72 @@ def test_cuda_capability_follows_the_machine():
     if not torch.cuda.is_available():
         reason = _missing_reason(Clause("DEV-001", "x", "y"), target, ["cuda"])
         assert "needs a CUDA device" in reason
+
+
+ADAPTER_FILES = sorted(Path(adapters.__file__).parent.glob("*.py"))
+
+
+def _kit_imports(path: Path) -> list[str]:
+    """The kit modules ``path`` imports (absolute names; relative imports resolved)."""
+    package = "lightning_conformance.adapters"
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0]
+                base = f"{parent}.{base}".rstrip(".")
+            found += [f"{base}.{alias.name}" for alias in node.names]
+    return [name for name in found if name.split(".")[0] == "lightning_conformance"]
+
+
+def test_adapter_files_are_found():
+    assert {"base.py", "stage.py", "trace.py"} <= {path.name for path in ADAPTER_FILES}
+
+
+@pytest.mark.parametrize("path", ADAPTER_FILES, ids=lambda path: path.name)
+def test_target_side_imports_only_itself(path):
+    """adapters/ imports nothing of the clause side (one-way: conformance -> adapters)."""
+    outside = [name for name in _kit_imports(path)
+               if not name.startswith("lightning_conformance.adapters.")]
+
+    assert [] == outside
+
+
+def test_import_check_sees_clause_side_imports(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text("from lightning_conformance.spec.clause import REGISTRY\n"
+                    "from .. import plugin\nimport lightning_conformance.ddp\n")
+
+    assert ["lightning_conformance.spec.clause.REGISTRY", "lightning_conformance.plugin",
+            "lightning_conformance.ddp"] == _kit_imports(path)
+
+
+def test_callbacks_are_recorded_by_trace_owner_or_class_name(tmp_path):
+    target = load_target("reference")
+    named = type("Named", (target.pl.Callback,), {"trace_owner": "Watcher"})()
+    plain = type("Plain", (target.pl.Callback,), {})()
+
+    run = target.run("validate", _module(target.pl), root_dir=str(tmp_path),
+                     callbacks=[named, plain], limit_val_batches=1)
+
+    assert {"Module", "Watcher", "Plain"} == {event.owner for event in run.trace.events}
+
+
+def _module(pl):
+    import torch
+
+    class Module(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.layer = torch.nn.Linear(2, 1)
+
+        def validation_step(self, batch, batch_idx):
+            return self.layer(batch).sum()
+
+        def val_dataloader(self):
+            return torch.utils.data.DataLoader(torch.ones(2, 2), batch_size=1)
+
+    return Module()

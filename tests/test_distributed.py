@@ -8,8 +8,11 @@ import time
 
 import pytest
 
+from lightning_conformance.clauses._ddp_scenarios import FitRecord
 from lightning_conformance.ddp.launch import DistributedRunError, Topology, group_alive, launch
+from lightning_conformance.ddp.phases import phase, records
 from tests.conftest import ROOT
+from tests.ddp_scenarios import Numbers
 from tests.flake import leftover_processes
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -101,3 +104,46 @@ def test_a_clause_run_leaves_no_process_behind(preload):
 
     assert 0 == run.returncode, output[-3000:]
     assert [] == leftover_processes(run.pid)
+
+
+class _Bound:
+    """What ``ddp.phases`` needs of a clause's harness: the run of a scenario."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def distributed(self, scenario):
+        return self.run
+
+
+@pytest.mark.parametrize("preload", ["", "1"], ids=["fresh-ranks", "preloaded-ranks"])
+def test_phase_records_reach_the_parent_as_dataclasses(tmp_path, monkeypatch, preload):
+    monkeypatch.setenv("LCK_DDP_PRELOAD", preload)
+    run = _run("typed_phases", tmp_path, timeout=60)
+
+    assert [Numbers(0, 2), Numbers(1, 2)] == records(_Bound(run), "t", "numbers", Numbers)
+    first, second = phase(_Bound(run), "t", "raises", error_expected=True)
+    assert (first.error, second.record) == (None, None)
+    assert ("ValueError", "rank one fails this phase on purpose") == (second.error.type,
+                                                                     second.error.message)
+
+
+@pytest.fixture(scope="module")
+def typed_run(tmp_path_factory):
+    return _run("typed_phases", tmp_path_factory.mktemp("typed"), timeout=60)
+
+
+def test_a_misspelt_record_field_raises(typed_run):
+    (record, _) = records(_Bound(typed_run), "t", "numbers", Numbers)
+
+    with pytest.raises(AttributeError):
+        record.wrold_size  # noqa: B018
+    with pytest.raises(AttributeError):
+        record.wrold_size = 3
+
+
+def test_records_name_a_rank_that_raised_or_recorded_another_kind(typed_run):
+    with pytest.raises(DistributedRunError, match="rank 1 raised during phase 'raises'"):
+        records(_Bound(typed_run), "t", "raises", Numbers)
+    with pytest.raises(TypeError, match="rank 0 recorded a Numbers in phase 'numbers'"):
+        records(_Bound(typed_run), "t", "numbers", FitRecord)

@@ -14,13 +14,13 @@ from lightning_conformance import (
 )
 from lightning_conformance.checks import CheckInputError, by_id, ddp
 from lightning_conformance.checks._context import Context
-from lightning_conformance.checks._target import resolve
+from lightning_conformance.checks._target import derived_target, resolve
 from lightning_conformance.checks.checkpoint import reads_weights_only
 from lightning_conformance.reports.model import Result, Subject
 from tests.fixtures.broken_modules import BROKEN, DDP_BATCH, Good, NoTrainData
 
 CUDA = torch.cuda.is_available()
-_LIGHTNING = resolve(Good, None)
+_LIGHTNING = resolve(Good, derived_target(Good))
 
 
 def _options(check) -> dict:

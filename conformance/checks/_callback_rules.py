@@ -21,6 +21,7 @@ from lightning_conformance.clauses._logging import (
 )
 
 __all__ = [
+    "Problem",
     "SCOPE_HOOKS",
     "STEP_HOOKS",
     "ScopeStack",
@@ -34,6 +35,9 @@ __all__ = [
     "sentence",
     "step_order_problem",
 ]
+
+# A violation the callback reports: (clause ID, status, message).
+Problem = tuple[str, str, str]
 
 # hook -> (opens or closes, scope). Scopes nest: a scope opens on top of one of its PARENTS.
 SCOPE_HOOKS = {"setup": ("open", "stage"), "teardown": ("close", "stage"),
@@ -68,13 +72,13 @@ def _fit_clause(scope: str, manual: bool) -> str:
 class ScopeStack:
     """The open hook scopes of one stage: ``*_start`` hooks open one, ``*_end`` hooks close it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.open: list[str] = []
 
     def describe(self) -> str:
         return " > ".join(self.open) or "nothing"
 
-    def enter(self, hook: str, stage: str, manual: bool):
+    def enter(self, hook: str, stage: str, manual: bool) -> Problem | None:
         """Record ``hook``; the violation it makes, or None."""
         action, scope = SCOPE_HOOKS[hook]
         clause = _STAGE_CLAUSES.get(stage) or _fit_clause(scope, manual)
@@ -87,7 +91,7 @@ class ScopeStack:
             return None
         return self._close(hook, scope, clause)
 
-    def _close(self, hook: str, scope: str, clause: str):
+    def _close(self, hook: str, scope: str, clause: str) -> Problem | None:
         # Note: a module's on_train_batch_start returning -1 ends the epoch without
         # on_train_batch_end (HOOK-024): closing the epoch also closes that batch.
         if scope == "train_epoch" and self.open[-1:] == ["train_batch"]:

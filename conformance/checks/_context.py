@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lightning_conformance.adapters import Target
+from lightning_conformance.adapters.stage import NEUTRAL_SETTINGS
 from lightning_conformance.checks._base import CheckInputError, Failed, Skipped, registered
 from lightning_conformance.checks._probe import Record, probe, reseed_after
 from lightning_conformance.checks._state import quiet, reseed, snapshot
-from lightning_conformance.checks._target import resolve
+from lightning_conformance.checks._target import derived_target, resolve
 
 __all__ = ["EPOCHS", "LIMITS", "SEED", "Context", "Outcome"]
 
@@ -52,8 +54,10 @@ def _as_factory(value):
 class Context:
     """The module under check, its namespace and the runs the checks share."""
 
-    def __init__(self, factory, *, datamodule=None, target=None, ddp=0, device="cpu",
-                 root: Path):
+    def __init__(self, factory: Any, *, datamodule: Any = None, target: str | Target | None = None,
+                 ddp: int = 0, device: str = "cpu", root: Path):
+        """``target``: a name of ``NAMES``, a loaded Target, or None for the Lightning that
+        the module's class derives from."""
         if not callable(factory):
             raise CheckInputError(f"{factory!r} is neither a LightningModule class nor a "
                                   "zero-argument factory returning one")
@@ -62,7 +66,8 @@ class Context:
         self.ddp, self.device, self.root = int(ddp or 0), device, root
         self.first = self.build()
         self.module_class = type(self.first)
-        self.namespace = resolve(self.module_class, target)
+        self.namespace = resolve(self.module_class,
+                                 derived_target(self.module_class) if target is None else target)
         self.pl = self.namespace.pl
         self.results: dict = {}
 
@@ -83,9 +88,8 @@ class Context:
     def settings(self, **overrides) -> dict:
         """The Trainer settings of every run (also written into reproduction scripts)."""
         accelerator = "cuda" if self.device == "cuda" else "cpu"
-        return {"accelerator": accelerator, "devices": 1, "max_epochs": EPOCHS, **LIMITS,
-                "logger": False, "enable_checkpointing": False, "enable_progress_bar": False,
-                "enable_model_summary": False, **overrides}
+        return {**NEUTRAL_SETTINGS, "accelerator": accelerator, "max_epochs": EPOCHS, **LIMITS,
+                **overrides}
 
     def run(self, stage: str, verb: str, module=None, *, ckpt_path=None, stop_after_epoch=None,
             first_epoch=0, **overrides):
@@ -93,7 +97,7 @@ class Context:
         module = module if module is not None else self.build()
         callback, record = probe(self.pl, SEED, stop_after_epoch, first_epoch)
         outcome = Outcome(stage, module, record=record, before=snapshot(module))
-        kwargs = {"ckpt_path": str(ckpt_path)} if ckpt_path else {}
+        kwargs: dict[str, Any] = {"ckpt_path": str(ckpt_path)} if ckpt_path else {}
         if verb in ("validate", "test"):
             kwargs["verbose"] = False  # no results table in the check's output
         if self.datamodule_factory:

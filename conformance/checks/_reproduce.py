@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from lightning_conformance.checks._context import EPOCHS, SEED
 
@@ -31,8 +32,9 @@ _STAGES = {
     "mixed": ["trainer.fit(module{dm})"],
     "ddp": ["trainer.fit(module{dm})  # run this file as a script: Lightning starts the ranks"],
 }
-_OVERRIDES = {"checkpoint": {"max_epochs": EPOCHS - 1}, "resume": {"max_epochs": EPOCHS - 1},
-              "mixed": {"precision": "16-mixed"}}
+_OVERRIDES: dict[str, dict[str, Any]] = {
+    "checkpoint": {"max_epochs": EPOCHS - 1}, "resume": {"max_epochs": EPOCHS - 1},
+    "mixed": {"precision": "16-mixed"}}
 
 
 def source_of(value, fallback: str) -> tuple[list[str], str]:
@@ -59,7 +61,7 @@ def script(ctx, check, stage: str, message: str) -> str:
         dm_imports, dm_expression = source_of(ctx.datamodule_source, "build_datamodule")
         lines += [line for line in dm_imports if line not in lines]
         dm = f", datamodule={dm_expression.split('  #')[0]}"
-    overrides = _OVERRIDES.get(stage, {})
+    overrides: dict[str, Any] = _OVERRIDES.get(stage, {})
     if stage == "ddp":
         overrides = {"strategy": "ddp", "devices": ctx.ddp, "max_epochs": 1}
     settings = ctx.settings(default_root_dir="lck-repro", **overrides)

@@ -1,7 +1,8 @@
-"""Which Lightning a user's module is checked on: the namespace its class derives from.
+"""Which Lightning a user's module is checked on: a target, named or loaded.
 
-``target`` is ``"lightning"``, ``"pytorch_lightning"``, ``None`` (read the namespace from the
-module's class) or, inside the kit's own clauses, a target adapter or harness with ``pl``.
+A check runs on ``"lightning"`` or ``"pytorch_lightning"`` (loaded by name), or, inside the
+kit's own clauses, on a loaded ``Target``. With no target given, it runs on the target whose
+LightningModule the module's class derives from (``derived_target``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from typing import Any
 
 from packaging.version import Version
 
+from lightning_conformance.adapters import Target, TargetError, load_target
 from lightning_conformance.checks._base import CheckInputError
 
-__all__ = ["Namespace", "resolve"]
+__all__ = ["NAMES", "Namespace", "derived_target", "resolve"]
 
 # The module a LightningModule's base class lives in -> the kit's target name.
 _ROOTS = {"lightning.pytorch": "lightning", "pytorch_lightning": "pytorch_lightning",
-          "reference": "reference"}
-NAMES = ("lightning", "pytorch_lightning")
+          "lightning_conformance.reference": "reference"}
+NAMES = ("lightning", "pytorch_lightning")  # the targets a user's module is checked on by name
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,10 @@ class Namespace:
     """The Lightning a check runs on: its ``pl`` names, version and import root."""
 
     name: str
-    pl: Any
+    pl: Any  # the target's namespace (see Target.pl)
     contract: Version
     root: str  # what a reproduction script imports Trainer from
-    adapter: Any = None  # the kit's target adapter (the DDP ranks load it by its spec)
+    adapter: Target  # the DDP ranks load it by its spec
 
     @property
     def label(self) -> str:
@@ -38,16 +40,14 @@ class Namespace:
 
 
 @functools.cache
-def _adapter(name: str):
-    from lightning_conformance.adapters import TargetError, load_target
-
+def _load(name: str) -> Target:
     try:
         return load_target(name)
     except TargetError as error:
         raise CheckInputError(str(error)) from None
 
 
-def _root_of(pl) -> str:
+def _root_of(pl: Any) -> str:
     module = pl.Trainer.__module__
     for root in _ROOTS:
         if module == root or module.startswith(root + "."):
@@ -55,13 +55,12 @@ def _root_of(pl) -> str:
     return module.split(".")[0]
 
 
-def _from_adapter(adapter) -> Namespace:
-    contract = adapter.contract
-    return Namespace(adapter.name, adapter.pl, Version(str(contract)), _root_of(adapter.pl),
-                     adapter)
+def _from_target(target: Target) -> Namespace:
+    return Namespace(target.name, target.pl, Version(str(target.contract)), _root_of(target.pl),
+                     target)
 
 
-def _derived_root(cls) -> str | None:
+def _derived_root(cls: type) -> str | None:
     for klass in cls.__mro__:
         if klass.__name__ != "LightningModule":
             continue
@@ -71,20 +70,24 @@ def _derived_root(cls) -> str | None:
     return None
 
 
-def resolve(module_class: type, target) -> Namespace:
-    """The namespace to check ``module_class`` on; CheckInputError when it cannot be."""
-    if target is not None and not isinstance(target, str):
-        adapter = getattr(target, "adapter", target)  # a Harness holds its adapter
-        namespace = _from_adapter(adapter)
-    else:
-        root = _derived_root(module_class)
-        if target is None and root is None:
-            raise CheckInputError(
-                f"{module_class.__qualname__} is not a LightningModule: derive it from "
-                "lightning.pytorch.LightningModule or pytorch_lightning.LightningModule")
-        if target is not None and target not in NAMES:
+def derived_target(module_class: type) -> Target:
+    """The target whose LightningModule ``module_class`` derives from."""
+    root = _derived_root(module_class)
+    if root is None:
+        raise CheckInputError(
+            f"{module_class.__qualname__} is not a LightningModule: derive it from "
+            "lightning.pytorch.LightningModule or pytorch_lightning.LightningModule")
+    return _load(_ROOTS[root])
+
+
+def resolve(module_class: type, target: str | Target) -> Namespace:
+    """The namespace to check ``module_class`` on: a target name of ``NAMES`` or a loaded
+    ``Target``; CheckInputError when it cannot be."""
+    if isinstance(target, str):
+        if target not in NAMES:
             raise CheckInputError(f"unknown target {target!r}: use one of {', '.join(NAMES)}")
-        namespace = _from_adapter(_adapter(target or _ROOTS[root]))
+        target = _load(target)
+    namespace = _from_target(target)
     if not issubclass(module_class, namespace.pl.LightningModule):
         raise CheckInputError(
             f"{module_class.__qualname__} does not derive from {namespace.root}.LightningModule "

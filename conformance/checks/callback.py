@@ -83,10 +83,13 @@ class _Watcher:
         self._manual = pl_module is not None and not pl_module.automatic_optimization
         self._subject = (Subject("module", type(pl_module).__qualname__)
                          if pl_module is not None else None)
-        self._scopes, self._reported, self._logged = rules.ScopeStack(), set(), set()
+        self._scopes = rules.ScopeStack()
+        self._reported: set[tuple] = set()
+        self._logged: set[str] = set()  # names self.log was called with
         self._first_batch, self._batches, self._backwards = None, 0, 0
         self._stepped: dict[int, int] = {}
-        self._bad_loss, self._bad_logs = None, {}
+        self._bad_loss = None
+        self._bad_logs: dict[str, int] = {}  # name -> non-finite values logged
         self._probed, self._resumed, self._done, self._epochs = False, None, False, 0
 
     # -- reporting -------------------------------------------------------------------------
@@ -238,7 +241,7 @@ class _Watcher:
             watcher._on_log(module_self, signature, args, kwargs)
             return type(module_self).log(module_self, *args, **kwargs)
 
-        log.watched = True
+        log.watched = True  # type: ignore[attr-defined]
         previous = module.__dict__.get("log")
         if getattr(getattr(previous, "__func__", None), "watched", False):
             previous = None  # left behind by a stage that ended without teardown
@@ -263,7 +266,7 @@ class _Watcher:
         self._report_all(rules.log_call_problems(hook, call.get("on_step"), call.get("on_epoch")))
         self._report_all([rules.log_value_problem(name, value)])
         if isinstance(value, torch.Tensor) and value.numel() == 1:
-            bad = (~torch.isfinite(value.detach())).sum()
+            bad = int((~torch.isfinite(value.detach())).sum())
             self._bad_logs[name] = self._bad_logs.get(name, 0) + bad
         elif isinstance(value, float) and not math.isfinite(value):
             self._report("MOD-017", "failed", f"{name!r} was logged as {value}")

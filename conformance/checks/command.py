@@ -61,7 +61,8 @@ def _refuse_taken(name: str, own: Path, what: str, spec: str) -> None:
     found = importlib.util.find_spec(name)
     if found is None:
         return
-    paths = [found.origin] if found.has_location else list(found.submodule_search_locations or ())
+    paths = ([found.origin] if found.has_location and found.origin else
+             list(found.submodule_search_locations or ()))
     if any(own == Path(path).resolve() or own in Path(path).resolve().parents for path in paths):
         return
     elsewhere = paths[0] if paths else f"a {found.origin} module of Python"
@@ -84,6 +85,8 @@ def _import_file(path: Path, what: str, spec: str):
     # Its classes pickle under that name: it must not replace a module of that name
     _refuse_taken(path.stem, path.resolve(), what, spec)
     module_spec = importlib.util.spec_from_file_location(path.stem, path.resolve())
+    if module_spec is None or module_spec.loader is None:
+        raise CheckInputError(f"{path} cannot be imported as a Python module: name it NAME.py")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[path.stem] = module
     module_spec.loader.exec_module(module)
@@ -183,6 +186,7 @@ def _write_reports(args, results: list[Result]) -> None:
     from lightning_conformance.reports.matrix import build_matrix, column_of
 
     first = results[0]
+    assert first.subject is not None  # check_module names the module on every result
     report = schema.document(first.subject, first.contract, results, device=args.device)
     if args.json:
         schema.write(args.json, report)

@@ -9,9 +9,16 @@ from pathlib import Path
 
 from lightning_conformance.checks._base import Failed, Skipped, Warned, check
 from lightning_conformance.checks._context import SEED
-from lightning_conformance.checks._ddp_ranks import PAYLOAD
+from lightning_conformance.checks._ddp_ranks import PAYLOAD, ModuleFit
 from lightning_conformance.checks._state import shorten
-from lightning_conformance.ddp.launch import DEFAULT_TIMEOUT, DistributedRunError, Topology, launch
+from lightning_conformance.ddp.launch import (
+    DEFAULT_TIMEOUT,
+    DistributedRun,
+    DistributedRunError,
+    Topology,
+    launch,
+)
+from lightning_conformance.ddp.worker import RaisedError
 
 __all__ = ["ddp_records", "prepare"]
 
@@ -43,26 +50,26 @@ def _unlaunchable(ctx) -> Skipped | None:
     return None
 
 
-def _error(record: dict, rank: int) -> DistributedRunError:
-    error = record["error"]
-    return DistributedRunError(f"rank {rank} raised {error['type']}: {error['message']}\n"
-                               f"{error['traceback']}")
+def _error(error: RaisedError, rank: int) -> DistributedRunError:
+    return DistributedRunError(f"rank {rank} raised {error.type}: {error.message}\n"
+                               f"{error.traceback}")
 
 
 # What a rank raises when another rank died: the error of the rank that died comes first.
 _CONSEQUENCE = re.compile(r"Connection closed by peer|Connection reset|gloo|NCCL")
 
 
-def _records(run, key: str):
-    """Every rank's phase ``key``, or the error of a rank that raised."""
-    phases = [record.get("phases", {}).get(key) for record in run.ranks]
+def _records(run: DistributedRun, key: str) -> list[ModuleFit] | Skipped | DistributedRunError:
+    """Every rank's record of phase ``key``, or the error of a rank that raised."""
+    phases = [record["phases"].get(key) for record in run.ranks]  # Phase[ModuleFit] or None
     if any(phase is None for phase in phases):
         return Skipped("an earlier module of the same DDP launch failed")
-    errors = sorted((bool(_CONSEQUENCE.search(phase["error"]["message"])), rank)
-                    for rank, phase in enumerate(phases) if "error" in phase)
+    errors = sorted((bool(_CONSEQUENCE.search(phase.error.message)), rank)
+                    for rank, phase in enumerate(phases) if phase.error is not None)
     if errors:
-        return _error(phases[errors[0][1]], errors[0][1])
-    return phases
+        rank = errors[0][1]
+        return _error(phases[rank].error, rank)
+    return [phase.record for phase in phases]
 
 
 def prepare(contexts, root: Path | None = None) -> None:
@@ -82,6 +89,7 @@ def prepare(contexts, root: Path | None = None) -> None:
                for i, ctx in enumerate(todo)]
     (root / PAYLOAD).write_bytes(pickle.dumps(entries))
     first = todo[0]
+    run: DistributedRun | DistributedRunError
     try:
         run = launch(SCENARIO, _key(first)[2], topology=Topology(devices=first.ddp), root=root,
                      timeout=DEFAULT_TIMEOUT)
@@ -99,7 +107,7 @@ def _short(error: DistributedRunError) -> str:
     return " ".join([lines[0], *raised[-1:]])
 
 
-def ddp_records(ctx, asking: str) -> list[dict]:
+def ddp_records(ctx, asking: str) -> list[ModuleFit]:
     """Each rank's record of the module's DDP fit, or the check's verdict when it failed."""
     prepare([ctx])
     outcome = _RECORDS[_key(ctx)]
@@ -129,9 +137,9 @@ def ddp_fit_runs(ctx):
            "(clipping, scaling) the same on every rank.")
 def ddp_parameters_in_sync(ctx):
     records = ddp_records(ctx, "MOD-031")
-    first = records[0]["parameters"]
+    first = records[0].parameters
     differ = sorted({name for record in records[1:]
-                     for name, value in record["parameters"].items() if first.get(name) != value})
+                     for name, value in record.parameters.items() if first.get(name) != value})
     if differ:
         raise Failed(f"after fit the ranks hold different {shorten(differ)}.", stage="ddp")
 
@@ -146,7 +154,7 @@ def ddp_parameters_in_sync(ctx):
            "parameters_true\" (slower).")
 def ddp_no_unused_parameters(ctx):
     records = ddp_records(ctx, "MOD-032")
-    missing = sorted({name for record in records for name in record.get("without_grad", ())})
+    missing = sorted({name for record in records for name in record.without_grad})
     if missing:
         raise Failed(f"{shorten(missing)} got no gradient in some DDP step.", stage="ddp")
 
@@ -156,8 +164,8 @@ def ddp_no_unused_parameters(ctx):
        needs=("ddp",))
 def ddp_epoch_values_synced(ctx):
     records = ddp_records(ctx, "MOD-033")
-    monitored = set(records[0]["monitors"])
-    keys = sorted({key for record in records for text in record["warnings"]
+    monitored = set(records[0].monitors)
+    keys = sorted({key for record in records for text in record.warnings
                    for key in _UNSYNCED.findall(text)} - monitored)
     if keys:
         raise Warned(f"{', '.join(keys)} are logged at epoch level without sync_dist=True: each "
@@ -172,9 +180,9 @@ def ddp_epoch_values_synced(ctx):
            "rank_zero_only=True: checkpointing and schedulers decide on every rank.")
 def ddp_monitors_agree(ctx):
     records = ddp_records(ctx, "MOD-034")
-    first = records[0]["monitors"]
-    differ = sorted({key for record in records[1:] for key in set(first) | set(record["monitors"])
-                     if first.get(key) != record["monitors"].get(key)})
+    first = records[0].monitors
+    differ = sorted({key for record in records[1:] for key in set(first) | set(record.monitors)
+                     if first.get(key) != record.monitors.get(key)})
     if differ:
-        values = {key: [record["monitors"].get(key) for record in records] for key in differ}
+        values = {key: [record.monitors.get(key) for record in records] for key in differ}
         raise Failed(f"monitored values differ across ranks: {values}.", stage="ddp")

@@ -8,6 +8,8 @@ parameters), so toggling one freezes exactly the other's parameters.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 __all__ = ["as_list", "fit_manual", "manual_module", "manual_step", "two_optimizers"]
@@ -43,7 +45,7 @@ def two_optimizers(self, schedulers: int = 0):
 def manual_module(target, *, optimizers: int = 1, schedulers: int = 0, training_step=None,
                   overrides=None):
     """A module of a fresh class in manual optimization, with one or two SGD optimizers."""
-    namespace = {"training_step": training_step or manual_step}
+    namespace: dict[str, Any] = {"training_step": training_step or manual_step}
     if optimizers == 2:
         namespace["configure_optimizers"] = lambda self: two_optimizers(self, schedulers)
     module = target.module(scheduler=bool(schedulers) and optimizers == 1,

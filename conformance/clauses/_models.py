@@ -109,11 +109,16 @@ def build_module(pl, *, scheduler: bool = False, dataloaders: bool = True, witho
     return cls()
 
 
-def build_callback(pl, *, overrides=None, name: str = "RecordingCallback"):
-    """A callback with a non-empty state, so checkpoint hooks save and restore it."""
-    namespace = {"state_dict": lambda self: {"recorded": True}}
+def build_callback(pl, *, overrides=None, name: str | None = None):
+    """A callback with a non-empty state, so checkpoint hooks save and restore it.
+
+    Unnamed, it is the clauses' plain callback: class ``RecordingCallback``, whose hooks the
+    trace records under ``Callback`` (``trace_owner``); a named one is recorded by its name.
+    """
+    namespace = {"state_dict": lambda self: {"recorded": True},
+                 "trace_owner": name or "Callback"}
     namespace.update(overrides or {})
-    return type(name, (pl.Callback,), namespace)()
+    return type(name or "RecordingCallback", (pl.Callback,), namespace)()
 
 
 def build_checkpoint_callback(pl, dirpath, **kwargs):

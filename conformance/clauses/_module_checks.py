@@ -13,11 +13,17 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from lightning_conformance.checks._base import Check, CheckResult
 from lightning_conformance.clauses._models import FEATURES, loader
+
+if TYPE_CHECKING:
+    from lightning_conformance.adapters import Target
+    from lightning_conformance.checks._context import Context
+    from lightning_conformance.session.harness import Harness
 
 __all__ = ["good_module_class", "run_clause_check"]
 
@@ -123,15 +129,15 @@ def _manual_class(pl):
     return _published(GoodManualModule, "GoodManualModule", pl)
 
 
-_CONTEXTS: dict = {}
+_CONTEXTS: dict[tuple[int, bool, int, str], Context] = {}
 
 
-def _context(target, manual: bool, ddp: int, device: str):
+def _context(target: Target, manual: bool, ddp: int, device: str) -> Context:
     """One check context per target and setting for the whole session: the MOD clauses of a
     target share its runs (a few fits), as the checks of one ``check_module`` call do."""
     from lightning_conformance.checks._context import Context
 
-    key = (id(getattr(target, "adapter", target)), manual, ddp, device)
+    key = (id(target), manual, ddp, device)
     if key not in _CONTEXTS:
         root = Path(tempfile.mkdtemp(prefix="lck-mod-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
@@ -164,12 +170,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def run_clause_check(target, check: Check) -> CheckResult:
-    """The result of ``check`` on the known-good module of ``target``, run as the check needs:
-    in manual optimization, on two processes, or on CUDA."""
+def run_clause_check(harness: Harness, check: Check) -> CheckResult:
+    """The result of ``check`` on the known-good module of the clause's target, run as the check
+    needs: in manual optimization, on two processes, or on CUDA."""
     from lightning_conformance.checks._engine import evaluate
 
     manual = "manual" in check.needs
     ddp = 2 if "ddp" in check.needs else 0
     device = "cuda" if "cuda" in check.needs else "cpu"
-    return evaluate(_context(target, manual, ddp, device), check)
+    return evaluate(_context(harness.adapter, manual, ddp, device), check)

@@ -1,7 +1,8 @@
 """DDP clauses: checkpoint writes, ModelCheckpoint decisions and loggers on every rank."""
 
 from lightning_conformance import clause, requires
-from lightning_conformance.ddp.phases import phase, values
+from lightning_conformance.clauses._ddp_scenarios import FitRecord
+from lightning_conformance.ddp.phases import records
 
 # 2 epochs with ModelCheckpoint(save_top_k=1, save_last=True), then trainer.save_checkpoint
 SAVED_FILES = ["checkpoints/epoch=0-step=4.ckpt", "checkpoints/epoch=1-step=8.ckpt",
@@ -12,7 +13,7 @@ SAVED_FILES = ["checkpoints/epoch=0-step=4.ckpt", "checkpoints/epoch=1-step=8.ck
         source="lightning/pytorch/strategies/ddp.py (save_checkpoint writes if is_global_zero)")
 @requires("ddp")
 def test_rank_zero_writes(target):
-    writes = values(phase(target, "two_devices", "fit"), "writes")
+    writes = [r.writes for r in records(target, "two_devices", "fit", FitRecord)]
 
     assert writes[1] == []
     assert [path for path in writes[0] if path.endswith(".ckpt")] == SAVED_FILES
@@ -22,7 +23,7 @@ def test_rank_zero_writes(target):
         source="lightning/pytorch/trainer/trainer.py::Trainer.save_checkpoint (dump on all ranks)")
 @requires("ddp")
 def test_every_rank_dumps(target):
-    saves = values(phase(target, "two_devices", "fit"), "saves")
+    saves = [r.saves for r in records(target, "two_devices", "fit", FitRecord)]
 
     # 2 epochs x (top-k + last) + trainer.save_checkpoint; Lightning 2.1 links last.ckpt to
     # the top-k file instead of dumping it (2 top-k + 1)
@@ -34,18 +35,18 @@ def test_every_rank_dumps(target):
         source="lightning/pytorch/callbacks/model_checkpoint.py (decisions broadcast from rank 0)")
 @requires("ddp")
 def test_checkpoint_decisions_agree(target):
-    first, second = values(phase(target, "two_devices", "fit"), "checkpoint")
+    first, second = [r.checkpoint for r in records(target, "two_devices", "fit", FitRecord)]
 
     assert first == second
-    assert first["best_model_path"] in SAVED_FILES
-    assert first["last_model_path"] == "checkpoints/last.ckpt"
+    assert first.best_model_path in SAVED_FILES
+    assert first.last_model_path == "checkpoints/last.ckpt"
 
 
 @clause("DDP-030", "A custom Logger without rank_zero_only gets log_metrics calls on every rank.",
         source="tests/tests_pytorch/trainer/logging_/test_distributed_logging.py::test_all_rank_logging_ddp_cpu")
 @requires("ddp")
 def test_custom_logger_every_rank(target):
-    calls = values(phase(target, "two_devices", "fit"), "logger_calls")
+    calls = [r.logger_calls for r in records(target, "two_devices", "fit", FitRecord)]
 
     assert calls[0] > 0
     assert calls[0] == calls[1]

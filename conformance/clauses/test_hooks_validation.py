@@ -15,9 +15,11 @@ def _fit(target, module=None, **kwargs):
     return target.fit(module or target.module(), callbacks=[target.callback()], **settings)
 
 
-def _validations_after(run) -> list[tuple[int, int]]:
+def _validations_after(run) -> list[tuple[int | None, int]]:
     """(epoch, batch_idx) of the training batch after which each in-fit validation ran."""
-    positions, last, epoch = [], None, None
+    positions: list[tuple[int | None, int]] = []
+    last: int | None = None
+    epoch: int | None = None
     for event in run.trace.events:
         if event.name == "Module.on_train_batch_end":
             last = event.args["batch_idx"]

@@ -7,7 +7,8 @@ find in it (a checksum of the weights, the hyperparameters, epoch, global_step a
 optimizer's lr).
 
 This module must run under every writer, pytorch_lightning 1.9.5 included: it imports only
-torch and the target's own namespace, and uses only Trainer arguments that 1.9 has.
+torch, the target's own namespace and the kit's neutral Trainer settings, and uses only Trainer
+arguments that 1.9 has.
 The files shipped in ``conformance/crossversion/data/checkpoints/`` were made this way.
 """
 
@@ -20,6 +21,8 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+
+from lightning_conformance.adapters.stage import NEUTRAL_SETTINGS
 
 __all__ = [
     "DATA_DIR",
@@ -41,15 +44,7 @@ NAMESPACES = {
 SEED = 7
 HPARAMS = {"lr": 0.1, "width": 4}
 # One epoch of 2 batches: epoch 0 finishes after global_step 2; StepLR halves the lr once.
-WRITER_SETTINGS = {
-    "max_epochs": 1,
-    "accelerator": "cpu",
-    "devices": 1,
-    "logger": False,
-    "enable_checkpointing": False,
-    "enable_progress_bar": False,
-    "enable_model_summary": False,
-}
+WRITER_SETTINGS = {"max_epochs": 1, **NEUTRAL_SETTINGS}
 
 
 def tiny_module_class(pl):

@@ -16,8 +16,8 @@ whole group is killed and the harness waits until no process of it is left.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -26,13 +26,16 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from lightning_conformance.ddp import preload as _ddp_preload
+from lightning_conformance.ddp.worker import RECORD, Phase
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DistributedRun",
     "DistributedRunError",
+    "Rank",
     "Topology",
     "launch",
     "loopback_port",
@@ -55,6 +58,16 @@ _RANK_MAIN = ("import sys; sys.path[:] = [entry for entry in sys.path if entry];
               "_exit_now(main(sys.argv[1:]))")
 _RANK_VARIABLES = frozenset({"RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
                              "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"})
+
+
+class Rank(Protocol):
+    """A started rank: a ``subprocess.Popen``, or a process forked by ``ddp.preload``."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
 
 
 class DistributedRunError(RuntimeError):
@@ -104,13 +117,13 @@ class DistributedRun:
 
     scenario: str
     topology: Topology
-    ranks: list[dict]
+    ranks: list[dict[str, Any]]  # RankContext.record of each rank
     root: Path
     port: int = 0
     wall_time: float = 0.0
     stderr: list[str] = field(default_factory=list)
 
-    def phase(self, name: str) -> list[dict]:
+    def phase(self, name: str) -> list[Phase[Any]]:
         """One phase's record from every rank (raises a readable error if a rank lacks it)."""
         found = []
         for rank, record in enumerate(self.ranks):
@@ -155,22 +168,22 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
                           stderr)
 
 
-def _start_ranks(scenario, target_spec, topology, root, port) -> list[subprocess.Popen]:
+def _start_ranks(scenario: str, target_spec: str, topology: Topology, root: Path,
+                 port: int) -> list[Rank]:
     arguments = [scenario, target_spec, str(root)]
     command = [sys.executable, "-c", _RANK_MAIN, *arguments]
-    ranks: list[subprocess.Popen] = []
+    ranks: list[Rank] = []
     for global_rank in range(topology.processes):
         env = _child_environment() | topology.environment(global_rank, port)
         # Rank 0 leads a new process group (in this session, so that the others may join);
         # every other rank, and anything a rank starts, is in it: one killpg reaches them all.
-        group = {"process_group": ranks[0].pid if ranks else 0}
+        group = ranks[0].pid if ranks else 0
         with open(root / f"rank{global_rank}.stderr", "wb") as stderr:
             if _ddp_preload.enabled():  # the kill matrix: fork from a server with torch loaded
-                ranks.append(_ddp_preload.start_rank(arguments, env, stderr.name,
-                                                     group["process_group"]))
+                ranks.append(_ddp_preload.start_rank(arguments, env, stderr.name, group))
                 continue
             ranks.append(subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                          stdout=stderr, stderr=stderr, **group))
+                                          stdout=stderr, stderr=stderr, process_group=group))
     return ranks
 
 
@@ -189,7 +202,7 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
-def _wait(ranks, timeout) -> dict | None:
+def _wait(ranks: list[Rank], timeout: float) -> dict[str, Any] | None:
     """Wait for every rank; describe the first failure (crash, or hang at the deadline)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -210,7 +223,7 @@ def _wait(ranks, timeout) -> dict | None:
             "codes": [rank.poll() for rank in ranks]}
 
 
-def _settle(ranks, deadline) -> None:
+def _settle(ranks: list[Rank], deadline: float) -> None:
     while time.monotonic() < deadline and any(rank.poll() is None for rank in ranks):
         time.sleep(0.05)
 
@@ -222,7 +235,7 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _kill_group(ranks) -> None:
+def _kill_group(ranks: list[Rank]) -> None:
     """Kill every process of the launch's group and reap the ranks; wait until none is left."""
     if not ranks:
         return
@@ -249,7 +262,8 @@ def group_alive(group: int) -> bool:
     return True
 
 
-def _describe(scenario, target_spec, failure, stderr) -> str:
+def _describe(scenario: str, target_spec: str, failure: dict[str, Any],
+              stderr: list[str]) -> str:
     kind = failure["kind"]
     if kind == "hung":
         head = (f"rank(s) {failure['ranks']} of scenario {scenario!r} on target "
@@ -264,12 +278,12 @@ def _describe(scenario, target_spec, failure, stderr) -> str:
     return "\n".join([head, *tails])
 
 
-def _load_record(root: Path, rank: int, scenario: str, stderr: str) -> dict:
-    path = root / f"rank{rank}.json"
+def _load_record(root: Path, rank: int, scenario: str, stderr: str) -> dict[str, Any]:
+    path = root / RECORD.format(rank=rank)
     if not path.exists():
         raise DistributedRunError(f"rank {rank} of scenario {scenario!r} exited 0 but wrote "
                                   f"no record {path}\n{stderr[-_STDERR_TAIL:]}")
-    return json.loads(path.read_text())
+    return pickle.loads(path.read_bytes())  # written by this launch's own rank
 
 
 def _read(path: Path) -> str:

@@ -1,9 +1,9 @@
 """Clause-side access to the distributed scenarios: one launch per target and scenario.
 
 ``target.distributed("two_devices")`` launches the scenario on real ranks the first time a
-clause asks for it and hands every later clause the same records, so the DDP area costs two
-launches per target. A launch that failed fails every clause that needs it, with the
-harness's message (which rank, how, its stderr), without launching again.
+clause asks for it and hands every later clause the same records, so the DDP area costs one
+launch per scenario and target. A launch that failed fails every clause that needs it, with
+the harness's message (which rank, how, its stderr), without launching again.
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ import atexit
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lightning_conformance.ddp.launch import DistributedRun, DistributedRunError, Topology, launch
+from lightning_conformance.ddp.worker import Phase
 
-__all__ = ["SCENARIOS", "phase", "run_scenario", "values"]
+if TYPE_CHECKING:
+    from lightning_conformance.adapters import Target
+    from lightning_conformance.session.harness import Harness
+
+__all__ = ["SCENARIOS", "phase", "records", "run_scenario"]
 
 # name -> (the function every rank runs, the topology)
 _SCENARIO_MODULE = "lightning_conformance.clauses._ddp_scenarios"
@@ -26,6 +32,7 @@ SCENARIOS = {
 }
 
 _RUNS: dict[tuple[str, str], DistributedRun | DistributedRunError] = {}
+R = TypeVar("R")
 
 
 def _scratch() -> Path:
@@ -34,7 +41,7 @@ def _scratch() -> Path:
     return root
 
 
-def run_scenario(adapter, name: str) -> DistributedRun:
+def run_scenario(adapter: Target, name: str) -> DistributedRun:
     """The (cached) run of scenario ``name`` on ``adapter``'s target."""
     spec = getattr(adapter, "spec", adapter.name)
     key = (spec, name)
@@ -50,18 +57,25 @@ def run_scenario(adapter, name: str) -> DistributedRun:
     return outcome
 
 
-def phase(target, scenario: str, name: str, *, error_expected: bool = False) -> list[dict]:
-    """Every rank's record of one phase; a rank's unexpected exception fails the clause."""
-    records = target.distributed(scenario).phase(name)
+def phase(harness: Harness, scenario: str, name: str, *,
+          error_expected: bool = False) -> list[Phase[Any]]:
+    """Every rank's outcome of one phase; a rank's unexpected exception fails the clause."""
+    outcomes = harness.distributed(scenario).phase(name)
     if not error_expected:
-        for rank, record in enumerate(records):
-            if "error" in record:
+        for rank, outcome in enumerate(outcomes):
+            if outcome.error is not None:
                 raise DistributedRunError(
                     f"rank {rank} raised during phase {name!r} of {scenario!r}:\n"
-                    f"{record['error']['traceback']}")
-    return records
+                    f"{outcome.error.traceback}")
+    return outcomes
 
 
-def values(records: list[dict], key: str) -> list:
-    """``record[key]`` of every rank, in global-rank order (None where a rank lacks it)."""
-    return [record.get(key) for record in records]
+def records(harness: Harness, scenario: str, name: str, kind: type[R]) -> list[R]:
+    """Every rank's record of one phase, in global-rank order; each must be a ``kind``."""
+    found = []
+    for rank, outcome in enumerate(phase(harness, scenario, name)):
+        if not isinstance(outcome.record, kind):
+            raise TypeError(f"rank {rank} recorded a {type(outcome.record).__name__} in phase "
+                            f"{name!r} of {scenario!r}, not a {kind.__name__}")
+        found.append(outcome.record)
+    return found

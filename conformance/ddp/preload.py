@@ -14,7 +14,9 @@ from __future__ import annotations
 import atexit
 import faulthandler
 import multiprocessing
+import multiprocessing.context
 import multiprocessing.forkserver
+import multiprocessing.process
 import os
 import time
 import traceback
@@ -26,7 +28,7 @@ PRELOAD = ["torch", "torch.distributed", "lightning_conformance.ddp.worker",
            "lightning_conformance.clauses._ddp_scenarios", "lightning_conformance.adapters",
            "lightning_conformance.adapters.reference"]
 _GROUP_WAIT = 10.0  # seconds for a forked rank to join its process group
-_CONTEXT = []
+_CONTEXT: list[multiprocessing.context.ForkServerContext] = []
 
 
 def enabled() -> bool:
@@ -36,19 +38,21 @@ def enabled() -> bool:
 class PreloadedRank:
     """A forked rank, with the part of ``subprocess.Popen`` the harness uses."""
 
-    def __init__(self, process):
+    def __init__(self, process: multiprocessing.process.BaseProcess, pid: int):
         self.process = process
-        self.pid = process.pid
+        self.pid = pid
 
     def poll(self) -> int | None:
         return self.process.exitcode  # like Popen: None while running, -N for signal N
 
     def wait(self) -> int:
         self.process.join()
-        return self.process.exitcode
+        code = self.process.exitcode
+        assert code is not None, "a joined process has its exit code"
+        return code
 
 
-def _context(env: dict[str, str]):
+def _context(env: dict[str, str]) -> multiprocessing.context.ForkServerContext:
     """The fork server's context; the server starts with the ranks' environment.
 
     OpenMP reads OMP_NUM_THREADS once, when torch loads it: in the server, not in the rank.
@@ -64,12 +68,14 @@ def _context(env: dict[str, str]):
             os.environ.clear()
             os.environ.update(saved)
         # stop and reap the server when this process ends: nothing of the harness outlives it
-        atexit.register(multiprocessing.forkserver._forkserver._stop)
+        # (a private method: the public API has no way to stop the server)
+        atexit.register(multiprocessing.forkserver._forkserver._stop)  # type: ignore[attr-defined]
         _CONTEXT.append(context)
     return _CONTEXT[0]
 
 
-def start_rank(argv: list[str], env: dict[str, str], stderr_path, group: int) -> PreloadedRank:
+def start_rank(argv: list[str], env: dict[str, str], stderr_path: str | os.PathLike[str],
+               group: int) -> PreloadedRank:
     """Fork a rank running ``lightning_conformance.ddp.worker`` with ``argv``.
 
     ``group`` 0 makes the rank lead a new process group (rank 0), any other joins it; the
@@ -77,19 +83,21 @@ def start_rank(argv: list[str], env: dict[str, str], stderr_path, group: int) ->
     """
     process = _context(env).Process(target=_rank_main, args=(argv, env, str(stderr_path), group))
     process.start()
-    expected = group or process.pid
+    pid = process.pid
+    assert pid is not None, "a started process has its pid"
+    expected = group or pid
     deadline = time.monotonic() + _GROUP_WAIT
     while process.exitcode is None and time.monotonic() < deadline:
         try:
-            if os.getpgid(process.pid) == expected:
+            if os.getpgid(pid) == expected:
                 break
         except ProcessLookupError:
             break
         time.sleep(0.005)
-    return PreloadedRank(process)
+    return PreloadedRank(process, pid)
 
 
-def _rank_main(argv, env, stderr_path, group) -> None:
+def _rank_main(argv: list[str], env: dict[str, str], stderr_path: str, group: int) -> None:
     """In the forked rank: what a fresh ``python -m ...ddp.worker`` would have."""
     os.setpgid(0, group)
     stderr = os.open(stderr_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)

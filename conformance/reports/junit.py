@@ -30,8 +30,8 @@ def junit_xml(matrix: Matrix) -> str:
         suite = _suite(matrix, index, column)
         suites.append(suite)
         for key in totals:
-            totals[key] += int(suite.get(key))
-        duration += float(suite.get("time"))
+            totals[key] += int(suite.get(key, "0"))
+        duration += float(suite.get("time", "0"))
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("time", f"{duration:.3f}")
@@ -58,8 +58,8 @@ def _suite(matrix: Matrix, index: int, column) -> ET.Element:
                "skipped": "skipped", "deviation": "skipped"}.get(cell.kind)
         if key:
             counts[key] += 1
-    for key, value in counts.items():
-        suite.set(key, str(value))
+    for name, count in counts.items():
+        suite.set(name, str(count))
     suite.set("time", f"{duration:.3f}")
     return suite
 

@@ -190,8 +190,7 @@ def build_matrix(columns: list[Column], registry: dict | None = None) -> Matrix:
     ids = sorted({i for column in columns for i in column.results}, key=_row_order)
     registry = {i: registry[i] for i in ids if i in registry}  # changes of these rows only
     contracts = sorted({column.contract_version for column in columns})
-    newest = contracts[-1] if contracts else None
-    variants = [_variants(registry, column.contract_version, newest) for column in columns]
+    variants = [_variants(registry, column.contract_version, contracts[-1]) for column in columns]
     rows = [_row(i, columns, variants, registry) for i in ids]
     changes = [(old, new, differences(registry, old, new))
                for old, new in pairwise(contracts)]

@@ -9,6 +9,7 @@ rendering (terminal, Markdown, HTML, JUnit) read this model and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "RUN_STATUSES",
@@ -59,7 +60,7 @@ class Subject:
         return f"{self.name} on {self.runs_on.label}" if self.runs_on else self.name
 
     def as_dict(self) -> dict:
-        data = {"kind": self.kind, "name": self.name, "version": self.version}
+        data: dict[str, Any] = {"kind": self.kind, "name": self.name, "version": self.version}
         if self.kind == "module":
             data["runs_on"] = self.runs_on.as_dict() if self.runs_on else None
         return data

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from lightning_conformance.adapters.base import kit_version
-from lightning_conformance.plugin import _adapter, _clause_id
 from lightning_conformance.reports.model import RUN_STATUSES
 from lightning_conformance.session.results import device
+from lightning_conformance.session.state import clause_id, item_target
 from lightning_conformance.spec.clause import REGISTRY
 
 __all__ = ["apply_selection", "header_line", "record", "summary_lines"]
@@ -24,21 +24,21 @@ def apply_selection(config, items, state) -> None:
     used = set()
     selected, deselected = [], []
     for item in items:
-        clause_id, adapter = _clause_id(item), _adapter(item)
-        if clause_id is None:
+        identifier, adapter = clause_id(item), item_target(item)
+        if identifier is None:
             selected.append(item)
             continue
-        clause = REGISTRY[clause_id]
+        clause = REGISTRY[identifier]
         if state.areas and clause.area not in state.areas:
             deselected.append(item)
             continue
         selected.append(item)
         if adapter is None:
             continue
-        contract = collector.contracts[adapter.name]
-        _mark(item, clause, adapter, contract)
+        contract_version = collector.contracts[adapter.name]
+        _mark(item, clause, adapter, contract_version)
         for deviation in deviations[adapter.name]:
-            if deviation.clause == clause_id and deviation.matches(adapter.version):
+            if deviation.clause == identifier and deviation.matches(adapter.version):
                 used.add((adapter.name, deviation))
                 item.add_marker(pytest.mark.xfail(
                     reason=f"known deviation of {adapter.name} {adapter.version}: "
@@ -51,11 +51,11 @@ def apply_selection(config, items, state) -> None:
     _note_stale(collector, deviations)
 
 
-def _mark(item, clause, adapter, contract) -> None:
-    if not clause.applies_to(contract):
+def _mark(item, clause, adapter, contract_version) -> None:
+    if not clause.applies_to(contract_version):
         item.add_marker(pytest.mark.skip(
             reason=f"{clause.id} holds for Lightning {clause.versions}; "
-                   f"the {adapter.name} contract checked is {contract}"
+                   f"the {adapter.name} contract checked is {contract_version}"
         ))
         return
     for marker in item.iter_markers("requires"):
@@ -91,14 +91,14 @@ def record(collector, report, properties) -> None:
     status = _status(report)
     if status is None:
         return
-    target, clause_id = properties["target"], properties["clause"]
+    target, identifier = properties["target"], properties["clause"]
     if status == "xpassed":
         collector.stale[target].append(
-            f"{clause_id}: listed as a known deviation but it passes; remove the entry from "
+            f"{identifier}: listed as a known deviation but it passes; remove the entry from "
             f"the deviations file of {target}"
         )
     duration = report.duration if report.when == "call" else 0.0
-    collector.add(target, clause_id, report.nodeid, status, _message(report), duration)
+    collector.add(target, identifier, report.nodeid, status, _message(report), duration)
 
 
 def _status(report) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from typing import TextIO
 
 import pytest
 
@@ -20,34 +21,34 @@ __all__ = ["Progress"]
 class Progress:
     """A pytest plugin printing ``[2/3] lightning 2.6.6: 326 passed, ... in 41.2s``."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
-        self.remaining: Counter = Counter()
+        self.remaining: Counter[str] = Counter()
         self.started: dict[str, float] = {}
         self.done = 0
         self.total = 0
 
     @pytest.hookimpl(trylast=True)  # after the plugin has deselected other areas
-    def pytest_collection_modifyitems(self, items):
-        from lightning_conformance.plugin import _adapter
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from lightning_conformance.session.state import item_target
 
-        order: dict[str, int] = {}
-        for adapter in filter(None, map(_adapter, items)):
+        order: dict[str | None, int] = {}  # looked up with None for an item of no target
+        for adapter in filter(None, map(item_target, items)):
             order.setdefault(adapter.name, len(order))
-        items.sort(key=lambda item: order.get(getattr(_adapter(item), "name", None), -1))
+        items.sort(key=lambda item: order.get(getattr(item_target(item), "name", None), -1))
 
     def pytest_collection_finish(self, session):
-        from lightning_conformance.plugin import _adapter
+        from lightning_conformance.session.state import item_target
 
-        self.remaining = Counter(adapter.name for adapter in map(_adapter, session.items)
+        self.remaining = Counter(adapter.name for adapter in map(item_target, session.items)
                                  if adapter is not None)
         self.total = len(self.remaining)  # targets with at least one selected clause
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
-        from lightning_conformance.plugin import _adapter, state
+        from lightning_conformance.session.state import item_target, state
 
-        adapter = _adapter(item)
+        adapter = item_target(item)
         if adapter is not None:
             self.started.setdefault(adapter.name, time.perf_counter())
         result = yield
