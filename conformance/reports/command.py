@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["REPORT_DESC", "add_report_parser", "write_reports"]
+__all__ = ["OUTPUTS", "REPORT_DESC", "add_report_parser", "write_reports"]
 
 REPORT_DESC = ("Render JSON reports of `run` and `check --json` (files, or directories "
                "searched recursively) as a Markdown matrix, a single-file HTML page and JUnit "
                "XML; a module's checks are one more column.")
-_OUTPUTS = {
+OUTPUTS = {
     "markdown": "write the Markdown matrix to FILE ('-': stdout; the default when no output "
                 "is named)",
     "html": "write the single-file HTML page to FILE",
@@ -22,7 +22,7 @@ def add_report_parser(commands, handler) -> None:
     report = commands.add_parser("report", help=REPORT_DESC, description=REPORT_DESC)
     report.add_argument("paths", nargs="+", metavar="PATH",
                         help="a report file, or a directory holding reports at any depth")
-    for name, help_text in _OUTPUTS.items():
+    for name, help_text in OUTPUTS.items():
         report.add_argument(f"--{name}", metavar="FILE", help=help_text)
     report.set_defaults(handler=handler)
 
