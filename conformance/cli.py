@@ -246,13 +246,16 @@ def _report(args) -> int:
 def _diff(args) -> int:
     from lightning_conformance import load_registry
     from lightning_conformance.spec.contract import parse_version
-    from lightning_conformance.spec.diff import differences, render
+    from lightning_conformance.spec.diff import differences, matrix_warning, render
 
     try:
         old = parse_version(args.old, where="OLD")
         new = parse_version(args.new, where="NEW")
     except ValueError as error:
         raise UsageError(f"{error}: give versions such as 2.0 or 2.6.6") from None
+    warning = matrix_warning(old, new)
+    if warning:  # an answer all the same: the clauses' version ranges cover any version
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     found = differences(load_registry(), old, new)
     if args.json:
         print(json.dumps({"old": str(old), "new": str(new),

@@ -28,27 +28,48 @@ def add_report_parser(commands, handler) -> None:
 
 
 def write_reports(args) -> int:
-    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done."""
+    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done.
+
+    Every file that is no readable report is named on stderr with the reason, and the rest
+    are read; ReportError when none is left.
+    """
     from lightning_conformance.reports.html import html_page
     from lightning_conformance.reports.junit import junit_xml
     from lightning_conformance.reports.markdown import markdown
-    from lightning_conformance.reports.matrix import load_matrix
+    from lightning_conformance.reports.matrix import ReportError, load_matrix
 
-    matrix = load_matrix(args.paths)
+    unreadable: list[ReportError] = []
+    try:
+        matrix = load_matrix(args.paths, unreadable=unreadable)
+    finally:
+        _tell([f"lightning-conformance: cannot read {error}" for error in unreadable])
     renderers = {"markdown": markdown, "html": html_page, "junit": junit_xml}
     wanted = {name: getattr(args, name) for name in renderers if getattr(args, name)}
     for name, destination in (wanted or {"markdown": "-"}).items():
         _write(renderers[name](matrix), destination)
     written = [path for path in wanted.values() if path != "-"]
-    print(f"{len(matrix.columns)} report(s), {len(matrix.rows)} clauses"
-          + (f": wrote {', '.join(written)}" if written else ""), file=sys.stderr)
+    _tell([f"{len(matrix.columns)} report(s), {len(matrix.rows)} clauses"
+           + (f": wrote {', '.join(written)}" if written else "")])
     return 0
 
 
+def _tell(lines: list[str]) -> None:
+    """Lines for the reader on stderr (stdout may be the Markdown), wrapped to the terminal."""
+    from lightning_conformance.reports.terminal import width, wrap
+
+    for line in lines:
+        print("\n".join(wrap(line, width(), "    ")), file=sys.stderr)
+
+
 def _write(text: str, destination: str) -> None:
+    from lightning_conformance.reports.matrix import ReportError
+
     if destination == "-":
         sys.stdout.write(text)
         return
     path = Path(destination)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:  # checked before reading; writing may still fail (a full disk)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ReportError(f"could not write {destination}: {error.strerror}") from None
