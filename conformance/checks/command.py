@@ -174,7 +174,8 @@ class _Stages:
     order) as soon as its last check has a result, after the header naming the Lightning."""
 
     def __init__(self, spec: str, checks) -> None:
-        self.spec, self.done, self.seen = spec, 0, []
+        self.spec, self.done = spec, 0
+        self.seen: list[Result] = []
         self.stages: dict[str, list[str]] = {}
         for check in checks:
             self.stages.setdefault(_STAGES.get(_module_of(check), _module_of(check)),
@@ -182,14 +183,18 @@ class _Stages:
 
     def __call__(self, result: Result) -> None:
         if not self.seen:
-            print(check_header(self.spec, result.subject), flush=True)
+            _print(check_header(self.spec, result.subject))
         self.seen.append(result)
         stage, ids = list(self.stages.items())[self.done]
         if result.clause == ids[-1]:
             self.done += 1
             results = [r for r in self.seen if r.clause in ids]
-            line = stage_line(self.done, len(self.stages), stage, results)
-            print("\n".join(wrap(line, width())), flush=True)
+            _print(stage_line(self.done, len(self.stages), stage, results))
+
+
+def _print(line: str) -> None:
+    """``line`` wrapped to the terminal, at once (a stage may be followed by a long one)."""
+    print("\n".join(wrap(line, width())), flush=True)
 
 
 def _module_of(check) -> str:

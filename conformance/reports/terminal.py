@@ -128,8 +128,8 @@ def result_lines(result: Result, script=None, columns: int | None = None) -> lis
     if result.status != "passed" and result.message:
         why = f"{_INDENT}{_BULLETS.get(result.status, 'x')} {result.message.strip()}"
         lines += wrap(why.replace("\n", " "), columns or 100)
-    if script is not None:
-        lines += wrap(f"{_INDENT}  reproduce: python {script}", columns or 100)
+    if script is not None:  # a command to copy: whole, however long
+        lines.append(f"{_INDENT}  reproduce: python {script}")
     return lines
 
 
