@@ -18,7 +18,6 @@ from lightning_conformance.checks import _engine
 from lightning_conformance.cli import main
 from lightning_conformance.reports import schema
 from lightning_conformance.reports.model import Result, Subject
-from lightning_conformance.reports.terminal import check_header
 from tests.conftest import ROOT, run_cli
 
 SPECS = "tests.fixtures.check_specs"
@@ -272,6 +271,8 @@ STAGES = ["static checks", "configure_optimizers and monitors",
 
 
 def test_check_names_the_lightning_it_runs_on(checked):
+    from lightning_conformance.reports.terminal import check_header
+
     code, out, _ = checked
 
     assert 0 == code, out
@@ -301,17 +302,23 @@ def test_check_wraps_its_lines_to_the_terminal(checked):
     assert "MOD-005  passed   Every overridden hook accepts the\n" + " " * 18 + "arguments" in out
 
 
-def test_run_prints_a_line_per_area_and_wraps_its_summary(cli, tmp_path):
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """``run`` of one HOOK and one MAN clause on the reference and on a mutant that fails the
+    HOOK one, in a 60-column terminal: its output lines."""
     import os
 
-    env = {**os.environ, "COLUMNS": str(WIDTH)}
-    result = cli("run", "--target", "reference", "--target",
-                 "tests.mutants:module_prepare_data_first", "--area", "HOOK", "--area", "MAN",
-                 "-k", "test_prepare_data_order or test_manual_backward_hooks",
-                 "--report-dir", str(tmp_path), env=env)
-    lines = result.stdout.splitlines()
-    progress = [line for line in lines if re.match(r"  (HOOK|MAN) on |\[\d/2\]", line)]
+    result = run_cli("run", "--target", "reference", "--target",
+                     "tests.mutants:module_prepare_data_first", "--area", "HOOK", "--area",
+                     "MAN", "-k", "test_prepare_data_order or test_manual_backward_hooks",
+                     "--report-dir", str(tmp_path_factory.mktemp("reports")),
+                     env={**os.environ, "COLUMNS": str(WIDTH)})
+    assert 1 == result.returncode, result.stdout + result.stderr
+    return result.stdout.splitlines()
 
+
+def test_run_prints_a_line_per_area_then_per_target(ran):
+    progress = [line for line in ran if re.match(r"  (HOOK|MAN) on |\[\d/2\]", line)]
     expected = ["  HOOK on reference 0.1.0: 1 passed, 0 failed",
                 "  MAN on reference 0.1.0: 1 passed, 0 failed",
                 "[1/2] reference 0.1.0: 2 passed, 0 failed",
@@ -319,12 +326,14 @@ def test_run_prints_a_line_per_area_and_wraps_its_summary(cli, tmp_path):
                 "  MAN on mutant-module-prepare-data-first 0.1.0:",
                 "[2/2] mutant-module-prepare-data-first 0.1.0:"]
 
-    assert 1 == result.returncode, result.stdout + result.stderr
-    assert len(expected) == len(progress), result.stdout
+    assert len(expected) == len(progress), "\n".join(ran)
     assert all(map(str.startswith, progress, expected)), progress
-    assert lines.index(progress[-1]) < lines.index(next(x for x in lines if x.startswith("area")))
-    assert [] == _overrunning(lines)
-    assert "FAILED HOOK-007 on mutant-module-prepare-data-first" in result.stdout
+    assert ran.index(progress[-1]) < ran.index(next(x for x in ran if x.startswith("area")))
+
+
+def test_run_wraps_its_summary_to_the_terminal(ran):
+    assert "FAILED HOOK-007 on mutant-module-prepare-data-first 0.1.0:" in ran  # then wrapped
+    assert [] == _overrunning(ran)
 
 
 # ---- the README ---------------------------------------------------------------------------

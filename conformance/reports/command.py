@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from lightning_conformance.reports.schema import ReportError
+
 __all__ = ["OUTPUTS", "REPORT_DESC", "add_report_parser", "write_reports"]
 
 REPORT_DESC = ("Render JSON reports of `run` and `check --json` (files, or directories "
@@ -36,7 +38,7 @@ def write_reports(args) -> int:
     from lightning_conformance.reports.html import html_page
     from lightning_conformance.reports.junit import junit_xml
     from lightning_conformance.reports.markdown import markdown
-    from lightning_conformance.reports.matrix import ReportError, load_matrix
+    from lightning_conformance.reports.matrix import load_matrix
 
     unreadable: list[ReportError] = []
     try:
@@ -62,8 +64,6 @@ def _tell(lines: list[str]) -> None:
 
 
 def _write(text: str, destination: str) -> None:
-    from lightning_conformance.reports.matrix import ReportError
-
     if destination == "-":
         sys.stdout.write(text)
         return
