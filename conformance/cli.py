@@ -45,7 +45,10 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     """The ``lightning-conformance`` command; returns its exit code."""
     try:
-        args = _parser().parse_args(argv)
+        args, unknown = _parser().parse_known_args(argv)
+        if unknown:  # argparse would only know the command's name and point at the top help
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see {PROG} "
+                             f"{args.command} --help)")
         flags.check_outputs(args)  # before anything runs
         return args.handler(args)
     except (UsageError, flags.FlagError) as error:

@@ -154,7 +154,8 @@ def test_version_prints_the_kit_and_its_version():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "--no-such-option"], "unrecognized arguments: --no-such-option"),
+    (["run", "--no-such-option"], "unrecognized arguments: --no-such-option (see "
+     f"{PROG} run --help)"),
     ([], "the following arguments are required: command"),
     (["check"], "the following arguments are required: spec"),
     (["check", "x:Y", "--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
