@@ -23,6 +23,7 @@ __all__ = [
     "ClauseError",
     "ConformanceCallback",
     "ConformanceError",
+    "ConformanceWarning",
     "Contract",
     "Event",
     "HookSequence",
@@ -41,7 +42,7 @@ __all__ = [
 _LAZY = {
     **dict.fromkeys(("Event", "HookSequence", "Recorder", "Trace"), ".adapters.trace"),
     **dict.fromkeys(("CHECKS", "CheckInputError", "CheckResult", "ConformanceError",
-                     "check_module", "run_check"), ".checks"),
+                     "ConformanceWarning", "check_module", "run_check"), ".checks"),
     "ConformanceCallback": ".checks.callback",
     "parametrize_with_checks": ".checks.pytest_api",
 }

@@ -11,7 +11,9 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
+from lightning_conformance import flags
 from lightning_conformance.reports import terminal as _render
 from lightning_conformance.reports.command import add_report_parser
 
@@ -32,12 +34,24 @@ class UsageError(Exception):
     """Bad input from the user: one line, exit code 2."""
 
 
-def main(argv=None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors take the one path of every other usage error (one line,
+    not argparse's usage block). Its subparsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``lightning-conformance`` command; returns its exit code."""
     try:
+        args, unknown = _parser().parse_known_args(argv)
+        if unknown:  # argparse would only know the command's name and point at the top help
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see {PROG} "
+                             f"{args.command} --help)")
+        flags.check_outputs(args)  # before anything runs
         return args.handler(args)
-    except UsageError as error:
+    except (UsageError, flags.FlagError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -48,7 +62,10 @@ def main(argv=None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    from lightning_conformance.adapters.base import kit_version
+
+    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"{PROG} {kit_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help=RUN_DESC, description=RUN_DESC)
@@ -100,6 +117,11 @@ def _check_parser(commands) -> None:
 
 
 def _check(args) -> int:
+    # before the checks import torch, and the user's module Lightning (about 10 s)
+    args.init_args = flags.init_args(args.init_args_json)
+    flags.ddp_processes(args.ddp)
+    if args.device == "cuda":
+        flags.cuda_device()
     from lightning_conformance.checks import CheckInputError
     from lightning_conformance.checks.command import run
 
@@ -161,7 +183,10 @@ def _run(args) -> int:
         return 1
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED) or not collector:
         raise UsageError("no clause matched the selection (check --area and -k)")
-    paths = collector.write(args.report_dir)
+    try:  # checked before the run; it may still fail (a full disk, a folder removed meanwhile)
+        paths = collector.write(args.report_dir)
+    except OSError as error:
+        raise UsageError(f"--report-dir {args.report_dir}: {error}") from None
     print(_render.run_summary(collector, paths, elapsed))
     failed = any(collector.counts(name)[status]
                  for name in collector.targets for status in ("failed", "error"))
@@ -224,13 +249,16 @@ def _report(args) -> int:
 def _diff(args) -> int:
     from lightning_conformance import load_registry
     from lightning_conformance.spec.contract import parse_version
-    from lightning_conformance.spec.diff import differences, render
+    from lightning_conformance.spec.diff import differences, matrix_warning, render
 
     try:
         old = parse_version(args.old, where="OLD")
         new = parse_version(args.new, where="NEW")
     except ValueError as error:
         raise UsageError(f"{error}: give versions such as 2.0 or 2.6.6") from None
+    warning = matrix_warning(old, new)
+    if warning:  # an answer all the same: the clauses' version ranges cover any version
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     found = differences(load_registry(), old, new)
     if args.json:
         print(json.dumps({"old": str(old), "new": str(new),

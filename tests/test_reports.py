@@ -1,6 +1,7 @@
 """``lightning-conformance report``: the Markdown matrix, the HTML page and JUnit XML."""
 
 import json
+import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -264,9 +265,10 @@ def test_cli_rejects_paths_without_reports_in_one_line(tmp_path, capsys, where, 
 
 
 def test_run_prints_a_line_per_target_and_its_reports_render(cli, tmp_path):
+    wide = {**os.environ, "COLUMNS": "200"}  # no line wrapped
     result = cli("run", "--target", "reference", "--target",
                  "tests.mutants:module_prepare_data_first", "--area", "HOOK",
-                 "-k", "test_prepare_data_order", "--report-dir", str(tmp_path))
+                 "-k", "test_prepare_data_order", "--report-dir", str(tmp_path), env=wide)
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     text = markdown(load_matrix([tmp_path]))
 

@@ -131,7 +131,7 @@ def run_check(check: Check, factory, *, datamodule=None, target=None, ddp=0,
 
 
 def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
-                 on_fail="raise", require_data=False) -> list[Result]:
+                 on_fail="raise", require_data=False, on_result=None) -> list[Result]:
     """Run every check on the module that ``factory`` builds (a class or a callable).
 
     Args:
@@ -143,6 +143,7 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
         on_fail: "raise" a ConformanceError, "warn" once per failure, or None.
         require_data: raise CheckInputError, before any other check runs, when the module has
             no training data (MOD-002 fails); its result is then reused, not computed again.
+        on_result: called with each result as soon as it is known (``check`` shows progress).
     """
     if on_fail not in ON_FAIL:
         raise ValueError(f"on_fail must be one of {ON_FAIL}, not {on_fail!r}")
@@ -150,7 +151,11 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
         ctx = _context(factory, datamodule, target, ddp, device, root)
         if require_data:
             _require_data(ctx)
-        results = [evaluate(ctx, check) for check in registered()]
+        results = []
+        for check in registered():
+            results.append(evaluate(ctx, check))
+            if on_result is not None:
+                on_result(results[-1])
     failed = [r for r in results if r.status == "failed"]
     if failed and on_fail == "raise":
         raise ConformanceError(results)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -18,7 +19,13 @@ from pathlib import Path
 from lightning_conformance.checks._base import CheckInputError
 from lightning_conformance.reports import schema
 from lightning_conformance.reports.model import Result
-from lightning_conformance.reports.terminal import check_summary
+from lightning_conformance.reports.terminal import (
+    check_header,
+    check_summary,
+    stage_line,
+    width,
+    wrap,
+)
 
 __all__ = ["SpecFactory", "load_spec", "run"]
 
@@ -130,54 +137,109 @@ def load_spec(spec: str, init_args: dict | None = None, *, what: str = "SPEC") -
                        dict(init_args or {}))
 
 
-def _init_args(text: str | None) -> dict:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CheckInputError(f"--init-args is not valid JSON ({error.msg}): pass an object "
-                              """such as '{"lr": 0.01}'""") from None
-    if not isinstance(value, dict):
-        raise CheckInputError("--init-args must be a JSON object such as '{\"lr\": 0.01}'")
-    return value
-
-
-def _validate(args) -> None:
-    if args.ddp < 0 or args.ddp == 1:
-        raise CheckInputError(f"--ddp {args.ddp}: use 0 (no DDP checks) or 2 and more processes")
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise CheckInputError("--device cuda: torch sees no CUDA device on this machine; "
-                                  "run without --device cuda")
-
-
 def _check_inputs(args) -> None:
-    args.init_args = _init_args(args.init_args_json)
+    """Import SPEC (and --datamodule); the flags were checked before (``flags``, by the CLI)."""
     args.factory = load_spec(args.spec, args.init_args)
+    _require_init_args(args.factory, args.spec)
     args.datamodule_factory = (load_spec(args.datamodule, what="--datamodule")
                                if args.datamodule else None)
-    _validate(args)
+
+
+# An example value per annotation, for the --init-args hint (any other: null)
+_EXAMPLES = {"int": 1, "float": 0.01, "bool": True, "str": "text", "list": [], "dict": {}}
+
+
+def _require_init_args(factory: SpecFactory, spec: str) -> None:
+    """CheckInputError naming the arguments SPEC needs that --init-args does not give, with a
+    JSON example, before a build fails on them."""
+    try:
+        parameters = inspect.signature(factory.obj).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: building it will say what it lacks
+        return
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    missing = [p for p in parameters if p.kind in kinds and p.default is p.empty
+               and p.name not in factory.init_args]
+    if not missing:
+        return
+    example = {p.name: _EXAMPLES.get(getattr(p.annotation, "__name__", p.annotation))
+               for p in missing}
+    names = ", ".join(p.name for p in missing)
+    raise CheckInputError(f"SPEC {spec!r}: {factory.name}() needs {names}: give "
+                          f"{'it' if len(missing) == 1 else 'them'} with --init-args, e.g. "
+                          f"--init-args '{json.dumps({**factory.init_args, **example})}'")
+
+
+class _Stages:
+    """Prints a line per stage of the checks (the checks of one module of checks/, in run
+    order) as soon as its last check has a result, after the header naming the Lightning."""
+
+    def __init__(self, spec: str, checks) -> None:
+        self.spec, self.done = spec, 0
+        self.seen: list[Result] = []
+        self.stages: dict[str, list[str]] = {}
+        for check in checks:
+            self.stages.setdefault(_STAGES.get(_module_of(check), _module_of(check)),
+                                   []).append(check.id)
+
+    def __call__(self, result: Result) -> None:
+        if not self.seen:
+            _print(check_header(self.spec, result.subject))
+        self.seen.append(result)
+        stage, ids = list(self.stages.items())[self.done]
+        if result.clause == ids[-1]:
+            self.done += 1
+            results = [r for r in self.seen if r.clause in ids]
+            _print(stage_line(self.done, len(self.stages), stage, results))
+
+
+def _print(line: str) -> None:
+    """``line`` wrapped to the terminal, at once (a stage may be followed by a long one)."""
+    print("\n".join(wrap(line, width())), flush=True)
+
+
+def _module_of(check) -> str:
+    return check.function.__module__.rpartition(".")[2]
+
+
+# The stage of each module of checks/ (a module not listed is named as it is)
+_STAGES = {
+    "static": "static checks",
+    "optimization": "configure_optimizers and monitors",
+    "runs": "fit, validate, test and predict runs",
+    "training": "training steps and seeded fits",
+    "checkpoint": "checkpoint round trip and resume",
+    "manual": "manual optimization",
+    "devices": "devices and pickling",
+    "ddp": "DDP",
+}
 
 
 def run(args) -> int:
     """The ``check`` command; returns the exit code (CheckInputError: the input is unusable)."""
-    from lightning_conformance.checks import check_module
+    from lightning_conformance.checks import CHECKS, check_module
 
     started = time.perf_counter()
     _check_inputs(args)
     results = check_module(args.factory, datamodule=args.datamodule_factory,
                            target=args.target, ddp=args.ddp, device=args.device,
-                           on_fail=None, require_data=True)
+                           on_fail=None, require_data=True,
+                           on_result=_Stages(args.spec, CHECKS))
     elapsed = time.perf_counter() - started
-    scripts = _write_scripts(results, args.report_dir) if args.report_dir else {}
-    for line in check_summary(args.spec, results, scripts, elapsed):
+    scripts = _writing(_write_scripts, results, args.report_dir) if args.report_dir else {}
+    for line in check_summary(results, scripts, elapsed):
         print(line)
     if args.json or args.junit:
-        _write_reports(args, results)
+        _writing(_write_reports, args, results)
     return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _writing(write, *args):
+    """``write(*args)``; its paths were checked before the checks ran, but writing may still
+    fail (a full disk): CheckInputError, not a traceback."""
+    try:
+        return write(*args)
+    except OSError as error:
+        raise CheckInputError(f"could not write the results: {error}") from None
 
 
 def _write_reports(args, results: list[Result]) -> None:

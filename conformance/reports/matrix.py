@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from lightning_conformance.reports.model import SUBJECT_KINDS, Result, Subject
-from lightning_conformance.reports.schema import Report, ReportError, is_report, read
+from lightning_conformance.reports.schema import Report, ReportError, may_be_report, read
 from lightning_conformance.spec.clause import AREAS
 from lightning_conformance.spec.contract import CHANGES
 from lightning_conformance.spec.diff import Difference, differences
@@ -136,7 +136,7 @@ def find_reports(paths) -> list[Path]:
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.json")) if is_report(p)]
+            found += [p for p in sorted(path.rglob("*.json")) if may_be_report(p)]
         elif path.is_file():
             found.append(path)
         else:
@@ -150,14 +150,22 @@ def column_of(report: Report, paths: tuple[Path, ...] = ()) -> Column:
                   {result.clause: result for result in report.results})
 
 
-def load_reports(paths) -> list[Column]:
+def load_reports(paths, unreadable: list[ReportError] | None = None) -> list[Column]:
     """One Column per report: targets by contract version, then name and version; modules last.
 
     Reports of the same subject and contract (one run per area, or a re-run) merge into one
-    column; where they share a clause, the newer report's result counts.
+    column; where they share a clause, the newer report's result counts. A file that is no
+    readable report raises its ReportError, or, given ``unreadable``, goes there instead.
     """
     columns: dict[tuple, Column] = {}
-    found = [column_of(read(path), (path,)) for path in find_reports(paths)]
+    found = []
+    for path in find_reports(paths):
+        try:
+            found.append(column_of(read(path), (path,)))
+        except ReportError as error:
+            if unreadable is None:
+                raise
+            unreadable.append(error)
     for column in sorted(found, key=lambda c: c.created):
         key = (column.subject, column.contract)
         if key in columns:
@@ -248,9 +256,13 @@ def _group_order(group: list[Difference]) -> tuple:
     return (0, change.since_version, change.name)
 
 
-def load_matrix(paths, registry: dict | None = None) -> Matrix:
-    """Load every report under ``paths`` into a Matrix; raise ReportError if there is none."""
-    columns = load_reports(paths)
+def load_matrix(paths, registry: dict | None = None,
+                unreadable: list[ReportError] | None = None) -> Matrix:
+    """Load every report under ``paths`` into a Matrix; raise ReportError if there is none
+    (``unreadable``: as in ``load_reports``)."""
+    columns = load_reports(paths, unreadable)
+    if not columns and unreadable:
+        raise ReportError(f"none of the {len(unreadable)} report file(s) could be read")
     if not columns:
         raise ReportError("no lightning-conformance report (*.json) found under "
                           + ", ".join(map(str, paths)))

@@ -4,6 +4,9 @@
 both. A schema version 1 file (``run`` before the module subject existed) still reads: its
 ``target`` and ``target_version`` are the subject, and every field a result has in common
 with version 2 has the same name.
+
+``read`` is the one reader: a file it cannot use (not JSON, a schema version it does not know,
+a field missing or of the wrong type) raises ReportError naming the file and the reason.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ __all__ = [
     "ReportError",
     "counts",
     "document",
-    "is_report",
+    "may_be_report",
     "parse",
     "read",
     "write",
@@ -33,6 +36,10 @@ __all__ = [
 SCHEMA_ID = "https://lightning-conformance.invalid/schema/report/2"
 SCHEMA_VERSION = 2
 _SCHEMA_1 = "https://lightning-conformance.invalid/schema/report/1"
+_SCHEMA_VERSIONS = {SCHEMA_ID: SCHEMA_VERSION, _SCHEMA_1: 1}  # $schema -> its schema_version
+_SCHEMA_PREFIX = SCHEMA_ID.rpartition("/")[0]  # of every version's $schema
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+               int: "a number", float: "a number", type(None): "null"}
 
 
 class ReportError(ValueError):
@@ -88,38 +95,97 @@ def write(path: Path, report: dict) -> Path:
     return path
 
 
-def is_report(path: Path) -> bool:
-    """Whether ``path`` holds a lightning-conformance report (of any schema version)."""
+def may_be_report(path: Path) -> bool:
+    """Whether ``report`` must read ``path``, found in a folder, or say why it cannot: a report
+    of any schema version, or a file that does not decode (it may be a damaged report). Other
+    JSON files may live beside the reports, and are passed over."""
     try:
-        return json.loads(path.read_text()).get("$schema") in (SCHEMA_ID, _SCHEMA_1)
-    except (OSError, ValueError, AttributeError):
-        return False  # other JSON files may live beside the reports
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return True
+    return isinstance(data, dict) and ("schema_version" in data or str(
+        data.get("$schema", "")).startswith(_SCHEMA_PREFIX))
 
 
 def read(path: Path) -> Report:
-    """The report in ``path``; ReportError naming the file when it is not one."""
+    """The report in ``path``; ReportError naming the file and the reason when it is none."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ReportError(f"{path}: not a JSON report ({error})") from None
+    except OSError as error:
+        raise ReportError(f"{path}: cannot be read ({error.strerror})") from None
+    except ValueError as error:
+        raise ReportError(f"{path}: not valid JSON ({error})") from None
     return parse(data, str(path))
 
 
 def parse(data, where: str) -> Report:
     """The report of a decoded JSON document; ``where`` names it in a ReportError."""
-    schema = data.get("$schema") if isinstance(data, dict) else None
-    if schema not in (SCHEMA_ID, _SCHEMA_1):
-        raise ReportError(f"{where}: not a lightning-conformance report (no $schema "
-                          f"{SCHEMA_ID})")
     try:
-        subject = (Subject.from_dict(data["subject"]) if schema == SCHEMA_ID
-                   else Subject("target", data["target"], data["target_version"]))
-        contract = data["contract_version"]
-        results = tuple(Result.from_dict(entry, subject, contract)
-                        for entry in data["clauses"])
-    except KeyError as error:
-        raise ReportError(f"{where}: the report lacks the field {error}") from None
-    except (TypeError, ValueError, AttributeError) as error:
-        raise ReportError(f"{where}: a malformed report ({error})") from None
+        return _parse(data)
+    except ReportError as error:
+        raise ReportError(f"{where}: {error}") from None
+
+
+def _parse(data) -> Report:
+    schema = data.get("$schema") if isinstance(data, dict) else None
+    if schema not in _SCHEMA_VERSIONS:
+        if str(schema).startswith(_SCHEMA_PREFIX):
+            raise ReportError(f"$schema {schema} is not one this kit reads (a newer kit's?)")
+        raise ReportError(f"not a lightning-conformance report (no $schema {SCHEMA_ID})")
+    version = _field(data, "schema_version", object)
+    if version != _SCHEMA_VERSIONS[schema]:
+        raise ReportError(f"schema_version {version!r} is not one this kit reads (it reads "
+                          f"{', '.join(map(str, sorted(_SCHEMA_VERSIONS.values())))}; its "
+                          f"$schema is version {_SCHEMA_VERSIONS[schema]})")
+    subject = (_subject(_field(data, "subject", dict), "the subject") if schema == SCHEMA_ID
+               else Subject("target", _field(data, "target", str),
+                            _field(data, "target_version", str)))
+    contract = _field(data, "contract_version", str)
+    results = tuple(_result(entry, index, subject, contract)
+                    for index, entry in enumerate(_field(data, "clauses", list), 1))
     return Report(subject, contract, data.get("created", ""), results,
-                  tuple(data.get("stale_deviations", ())))
+                  tuple(data.get("stale_deviations") or ()))
+
+
+def _field(data: dict, name: str, kind: type, what: str = "the report"):
+    """``data[name]``; ReportError when it is missing or not of ``kind``."""
+    if name not in data:
+        raise ReportError(f"{what} lacks the field {name!r}")
+    value = data[name]
+    if not isinstance(value, kind):
+        raise ReportError(f"{what}'s field {name!r} is {_JSON_TYPES.get(type(value), '?')}, "
+                          f"not {_JSON_TYPES[kind]}")
+    return value
+
+
+def _object(value, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ReportError(f"{what} is {_JSON_TYPES.get(type(value), '?')}, not an object")
+    return value
+
+
+def _subject(data: dict, what: str) -> Subject:
+    kind, name = _field(data, "kind", str, what), _field(data, "name", str, what)
+    runs_on = data.get("runs_on")
+    if runs_on is not None:
+        runs_on = _subject(_object(runs_on, f"{what}'s runs_on"), f"{what}'s runs_on")
+    try:
+        return Subject(kind, name, data.get("version"), runs_on)
+    except ValueError as error:  # a kind of no subject
+        raise ReportError(f"{what}: {error}") from None
+
+
+def _result(entry, index: int, subject: Subject, contract: str) -> Result:
+    what = f"clause entry {index}"
+    clause = _field(_object(entry, what), "id", str, what)
+    what = f"clause entry {index} ({clause})"
+    _field(entry, "status", str, what)
+    cases = _field(entry, "cases", list, what) if "cases" in entry else []
+    for number, case in enumerate(cases, 1):
+        where = f"{what}'s case {number}"
+        for name in ("nodeid", "status"):
+            _field(_object(case, where), name, str, where)
+    try:
+        return Result.from_dict(entry, subject, contract)
+    except (TypeError, ValueError, AttributeError) as error:  # a status of no known kind, ...
+        raise ReportError(f"{what} is malformed ({error})") from None

@@ -4,6 +4,10 @@ Computed from the clause registry alone (nothing is run): a clause differs betwe
 when its ``versions`` range holds for one and not the other, or when a behaviour change it
 declares (``changes=``) arrived between them. Each difference states both expectations in
 words, from the clause sentence and the change's ``before``/``after`` texts.
+
+A version outside the kit's version matrix (``spec/versions.py``) still gets an answer, the one
+its clauses give (a range such as ``>=2.1`` holds for 3.0 too), but nothing has checked that
+Lightning against them: ``matrix_warning`` says so.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from packaging.version import Version
 
 from lightning_conformance.spec.clause import Clause
 from lightning_conformance.spec.contract import CHANGES
+from lightning_conformance.spec.versions import MATRIX
 
-__all__ = ["Difference", "differences", "render"]
+__all__ = ["Difference", "differences", "matrix_warning", "render"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,28 @@ def _change_lines(change, downgrade: bool) -> list[str]:
     if downgrade:
         sides.reverse()
     return [*sides, f"  change {change.name}: {change.evidence}"]
+
+
+def matrix_warning(*versions: Version) -> str:
+    """Why the diff of ``versions`` is unchecked, when one of their release series (major.minor)
+    is not in the kit's version matrix; "" when all are."""
+    known = sorted({Version(release.version).release[:2] for release in MATRIX})
+    outside = [str(v) for v in versions if v.release[:2] not in known]
+    if not outside:
+        return ""
+    return (f"{' and '.join(outside)} {'is' if len(outside) == 1 else 'are'} outside the "
+            f"Lightning versions the kit knows ({_series(known)}): the clauses answer for "
+            f"{'it' if len(outside) == 1 else 'them'}, unchecked")
+
+
+def _series(known: list[tuple[int, ...]]) -> str:
+    """``1.9, 2.0-2.6``: release series, consecutive minors of a major as a range."""
+    runs: list[list[tuple[int, ...]]] = []  # [first, last] of each run of consecutive minors
+    for series in known:
+        if runs and runs[-1][1] == (series[0], series[1] - 1):
+            runs[-1][1] = series
+        else:
+            runs.append([series, series])
+    dotted = [".".join(map(str, first)) + ("" if first == last else
+                                           "-" + ".".join(map(str, last))) for first, last in runs]
+    return ", ".join(dotted)
