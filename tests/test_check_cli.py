@@ -1,6 +1,7 @@
 """`lightning-conformance check`: exit codes, one-line input errors, the report files."""
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -120,3 +121,17 @@ def test_a_file_spec_is_imported_by_path(capsys):
     code, out, err = _check(capsys, "tests/fixtures/check_specs.py:make_good")
 
     assert 0 == code, out + err
+
+
+def test_a_checkpoint_that_weights_only_refuses_is_never_unpickled(capsys, monkeypatch, tmp_path):
+    tripwire = tmp_path / "unpickled.txt"  # written by anything that unpickles the checkpoint
+    monkeypatch.setenv("LCK_TEST_TRIPWIRE", str(tripwire))
+    code, out, err = _check(capsys, "tests.fixtures.tripwire:make_tripwire")
+    skipped = "the checkpoint holds objects that torch.load(weights_only=True) refuses (MOD-023"
+
+    assert code in (0, 1), out + err
+    assert re.search(r"^MOD-023  (FAILED|warned) ", out, re.M), out
+    assert not tripwire.exists(), tripwire.read_text()
+    assert "at checkpoint['hyper_parameters']['tripwire']" in out  # located without its code
+    for clause in ("MOD-021", "MOD-022", "MOD-024"):
+        assert re.search(rf"^{clause}  skipped .*\n +- {re.escape(skipped)}", out, re.M), out
