@@ -135,3 +135,21 @@ def test_a_checkpoint_that_weights_only_refuses_is_never_unpickled(capsys, monke
     assert "at checkpoint['hyper_parameters']['tripwire']" in out  # located without its code
     for clause in ("MOD-021", "MOD-022", "MOD-024"):
         assert re.search(rf"^{clause}  skipped .*\n +- {re.escape(skipped)}", out, re.M), out
+
+
+def test_no_check_message_points_at_a_script_by_itself():
+    assert [] == [c.id for c in CHECKS if re.search(r"script|reproduc", c.fix)]
+
+
+def test_a_failure_names_its_script_only_once_it_is_written(capsys, tmp_path):
+    code, out, err = _check(capsys, f"{BROKEN}:TrainingStepCrashes")
+
+    assert 1 == code, out + err
+    assert "MOD-010  FAILED" in out
+    assert not re.search("script|reproduc", out), out
+
+    code, out, err = _check(capsys, f"{BROKEN}:TrainingStepCrashes", "--report-dir",
+                            str(tmp_path))
+    script = tmp_path / "reproduce_MOD_010.py"
+
+    assert f"reproduce: python {script}" in out and script.is_file()
