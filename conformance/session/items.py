@@ -33,8 +33,7 @@ def apply_selection(config, items, state) -> None:
             continue
         item.extra_keyword_matches.add(identifier)
         clause = REGISTRY[identifier]
-        if (state.areas and clause.area not in state.areas) or (clauses and identifier
-                                                                not in clauses):
+        if not _wanted(clause, state.areas, clauses):
             deselected.append(item)
             continue
         selected.append(item)
@@ -54,6 +53,11 @@ def apply_selection(config, items, state) -> None:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
     _note_stale(collector, deviations)
+
+
+def _wanted(clause, areas: set[str], clauses: set[str]) -> bool:
+    """Whether ``--area`` and ``--clause`` (each empty: everything) select the clause."""
+    return (not areas or clause.area in areas) and (not clauses or clause.id in clauses)
 
 
 def _selected_clauses(config) -> set[str]:
