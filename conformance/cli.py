@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--target", action="append", help="target name or module:factory "
                      "(repeatable; default: every installed target)")
     run.add_argument("--area", action="append", help="only this area, e.g. HOOK (repeatable)")
+    run.add_argument("--clause", action="append", help="only this clause, e.g. HOOK-007 "
+                     "(repeatable; -k HOOK-007 selects it too)")
     run.add_argument("--report-dir", default="conformance-report", type=Path,
                      help="directory for <target>.json reports (default: conformance-report)")
     run.add_argument("--contract", help="check against this Lightning version's contract")
@@ -163,6 +165,7 @@ def _run(args) -> int:
     import pytest
 
     areas = _areas(args.area)
+    clause_ids = _clause_ids(args.clause)
     targets = _load_targets(args.target)
     if args.contract:
         from lightning_conformance.spec.contract import parse_version
@@ -175,14 +178,15 @@ def _run(args) -> int:
 
     capture = _Capture()
     started = time.perf_counter()
-    code = pytest.main(_pytest_args(args, targets, areas), plugins=[capture, Progress()])
+    code = pytest.main(_pytest_args(args, targets, areas, clause_ids),
+                       plugins=[capture, Progress()])
     elapsed = time.perf_counter() - started
     collector = capture.collector
     if code == pytest.ExitCode.INTERNAL_ERROR:
         print(f"{PROG}: pytest stopped with an internal error (see above)", file=sys.stderr)
         return 1
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED) or not collector:
-        raise UsageError("no clause matched the selection (check --area and -k)")
+        raise UsageError("no clause matched the selection (check --area, --clause and -k)")
     try:  # checked before the run; it may still fail (a full disk, a folder removed meanwhile)
         paths = collector.write(args.report_dir)
     except OSError as error:
@@ -193,7 +197,18 @@ def _run(args) -> int:
     return 1 if failed or collector.collection_errors or code != pytest.ExitCode.OK else 0
 
 
-def _pytest_args(args, targets, areas) -> list[str]:
+def _clause_ids(values) -> list[str]:
+    from lightning_conformance import load_registry
+
+    clauses = [value.upper() for value in values or ()]
+    known = load_registry() if clauses else {}
+    unknown = [clause for clause in clauses if clause not in known]
+    if unknown:
+        raise UsageError(f"unknown clause {', '.join(unknown)}: `{PROG} clauses` lists them")
+    return clauses
+
+
+def _pytest_args(args, targets, areas, clause_ids) -> list[str]:
     from lightning_conformance import clauses
 
     folder = str(Path(clauses.__file__).parent)
@@ -204,6 +219,8 @@ def _pytest_args(args, targets, areas) -> list[str]:
         argv += ["--target", spec]
     for area in areas:
         argv += ["--area", area]
+    for clause in clause_ids:
+        argv += ["--clause", clause]
     if args.contract:
         argv += ["--contract", args.contract]
     if args.keyword:

@@ -24,6 +24,7 @@ TARGET_DESC = (
 )
 CONTRACT_DESC = "check every target against this Lightning version's contract (default: its own)"
 AREA_DESC = "only run clauses of this area, e.g. HOOK (repeatable)"
+CLAUSE_DESC = "only run this clause, e.g. HOOK-007 (repeatable; -k HOOK-007 selects it too)"
 REPORT_DESC = "write one JSON report per target into this directory"
 
 # The kit's package and its clause files, wherever they are installed. In a source checkout
@@ -60,6 +61,7 @@ def pytest_addoption(parser):
     group.addoption("--target", action="append", dest="lc_targets", help=TARGET_DESC)
     group.addoption("--contract", dest="lc_contract", help=CONTRACT_DESC)
     group.addoption("--area", action="append", dest="lc_areas", help=AREA_DESC)
+    group.addoption("--clause", action="append", dest="lc_clauses", help=CLAUSE_DESC)
     group.addoption("--conformance-report", dest="lc_report_dir", help=REPORT_DESC)
     parser.addini("lck_target", TARGET_DESC)
 
@@ -113,6 +115,7 @@ def contract(target):
     return target.contract
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's -k: the clause IDs become keywords here
 def pytest_collection_modifyitems(config, items):
     current = state(config)
     if current.collector is None:

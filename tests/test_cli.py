@@ -32,6 +32,7 @@ def test_run_on_reference_passes_and_writes_valid_reports(cli, tmp_path):
     (["run", "--target", "reference", "--area", "NOPE"], "unknown area NOPE"),
     (["run", "--target", "reference", "-k", "matches_nothing_at_all"], "no clause matched"),
     (["run", "--target", "reference", "--contract", "not-a-version"], "Invalid contract"),
+    (["run", "--target", "reference", "--clause", "HOOK-999"], "unknown clause HOOK-999"),
 ])
 def test_bad_input_exits_2_with_one_line(cli, args, message):
     result = cli(*args)
@@ -40,6 +41,15 @@ def test_bad_input_exits_2_with_one_line(cli, args, message):
     assert 1 == len(result.stderr.strip().splitlines()), result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("selection", [["-k", "HOOK-007"], ["--clause", "hook-007"]])
+def test_run_selects_a_clause_by_its_id(cli, tmp_path, selection):
+    result = cli("run", "--target", "reference", "--report-dir", str(tmp_path), *selection)
+    report = json.loads((tmp_path / "reference.json").read_text())
+
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert ["HOOK-007"] == [clause["id"] for clause in report["clauses"]]
 
 
 def test_usage_error_from_argparse_exits_2(cli):

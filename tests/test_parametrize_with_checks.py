@@ -1,6 +1,7 @@
 """parametrize_with_checks turns each check into a test of a user's suite."""
 
 import re
+import shutil
 import subprocess
 import sys
 
@@ -8,6 +9,9 @@ import pytest
 
 from lightning_conformance import parametrize_with_checks
 from lightning_conformance.checks import CHECKS
+from tests.conftest import ROOT
+
+pytest_plugins = ["pytester"]
 
 MODULES = """
 import lightning.pytorch as pl
@@ -138,3 +142,24 @@ def test_an_unknown_clause_in_expected_failures_is_refused():
 def test_an_unknown_option_is_refused():
     with pytest.raises(TypeError, match="datamodule, target, ddp, device"):
         parametrize_with_checks([object], gpus=1)
+
+
+def _readme_block(marker: str) -> str:
+    """The README's python code block that contains ``marker``, as written there."""
+    blocks = re.findall(r"^```python\n(.*?)^```$", (ROOT / "README.md").read_text(), re.M | re.S)
+    (block,) = [block for block in blocks if marker in block]
+    return block
+
+
+def test_the_readme_example_passes_as_written(pytester):
+    for name in ("_data.py", "gan.py", "mnist_classifier.py"):  # where the example says it is
+        shutil.copy(ROOT / "examples" / name, pytester.path / name)
+    pytester.makepyfile(test_contract=_readme_block("@parametrize_with_checks"))
+    result = pytester.runpytest_subprocess("-v", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                           timeout=600)
+    outcomes = result.parseoutcomes()
+
+    assert {"passed", "skipped"} >= set(outcomes) - {"warnings"}, result.stdout.str()[-3000:]
+    assert 2 * len(CHECKS) == outcomes["passed"] + outcomes["skipped"]
+    result.stdout.fnmatch_lines(
+        ["*::test_lightning_contract[[]MNISTClassifier-MOD-014-loss-is-finite-scalar[]] PASSED*"])

@@ -83,3 +83,26 @@ def test_known_deviations_are_xfailed_and_stale_entries_reported(tmp_path):
     assert any(s.startswith("HOOK-001: listed as a known deviation but it passes")
                for s in report["stale_deviations"])
     assert any(s.startswith("HOOK-999: no such clause") for s in report["stale_deviations"])
+
+
+def _reported_clauses(report_dir) -> set[str]:
+    report = json.loads((report_dir / "reference.json").read_text())
+    return {clause["id"] for clause in report["clauses"]}
+
+
+def test_clauses_are_selected_by_their_ids(tmp_path):
+    selections = {"k": ["-k", "HOOK-007 or LOG-001"],
+                  "clause": ["--clause", "HOOK-007", "--clause", "LOG-001"]}
+    for name, selection in selections.items():
+        result = run_pytest("--target", "reference", "--conformance-report",
+                            str(tmp_path / name), *selection)
+
+        assert 0 == result.returncode, result.stdout[-3000:]
+        assert {"HOOK-007", "LOG-001"} == _reported_clauses(tmp_path / name)
+
+
+def test_an_unknown_clause_is_a_usage_error():
+    result = run_pytest("--target", "reference", "--clause", "HOOK-999")
+
+    assert 4 == result.returncode  # pytest's usage error
+    assert "ERROR: unknown clause HOOK-999" in result.stderr

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from lightning_conformance.checks._state import shorten
+from lightning_conformance.checks.optimization import unoptimized
 from lightning_conformance.clauses._logging import (
     CALLBACK_FORBIDDEN,
     FORBIDDEN,
@@ -28,9 +30,11 @@ __all__ = [
     "gradient_problem",
     "log_call_problems",
     "log_value_problem",
+    "loss_problem",
     "manual_problems",
     "monitor_problems",
     "optimizer_key",
+    "optimizer_problem",
     "scheduler_problems",
     "sentence",
     "step_order_problem",
@@ -167,6 +171,27 @@ def _is_metric(value) -> bool:  # without importing torchmetrics
 def optimizer_key(optimizer) -> int:
     """The identity of the torch optimizer, also behind a LightningOptimizer."""
     return id(getattr(optimizer, "_optimizer", optimizer))
+
+
+def optimizer_problem(module, optimizers):
+    """MOD-007 when a trainable parameter is in no optimizer's param groups, or None."""
+    missing = unoptimized(module, optimizers)
+    if missing:
+        return "MOD-007", "failed", f"no optimizer holds {shorten(missing)}, so they never train"
+    return None
+
+
+def loss_problem(loss):
+    """MOD-014 when the loss of an automatic step is not one number that requires grad (backward
+    is about to fail on it), or None. Manual backward may pass a tensor and its gradient."""
+    if not isinstance(loss, torch.Tensor):
+        return None
+    if loss.numel() != 1:
+        return "MOD-014", "failed", (f"training_step returned a loss of shape "
+                                     f"{list(loss.shape)}: reduce it to one number")
+    if not loss.requires_grad:
+        return "MOD-014", "failed", "training_step returned a loss that does not require grad"
+    return None
 
 
 def gradient_problem(module, optimizer):

@@ -19,6 +19,7 @@ import torch
 
 from lightning_conformance.checks import _callback_checkpoints as checkpoints
 from lightning_conformance.checks import _callback_rules as rules
+from lightning_conformance.checks._callback_coverage import not_covered_line
 from lightning_conformance.checks._engine import ConformanceError, ConformanceWarning
 from lightning_conformance.reports.model import Result, Subject
 from lightning_conformance.reports.terminal import result_lines
@@ -105,21 +106,19 @@ class _Watcher:
             warnings.warn(f"{clause} {message}", ConformanceWarning, stacklevel=2)
 
     def _report_all(self, problems) -> None:
-        for problem in problems:
-            if problem is not None:
-                self._report(*problem)
+        for problem in filter(None, problems):
+            self._report(*problem)
 
     def summary(self, error: BaseException | None = None) -> str:
-        """What this stage's run did against the contract, one violation per line."""
+        """What this stage's run did against the contract, one violation per line; after a fit,
+        the MOD checks that a watched run cannot show."""
         found = self.results[self._first:]
         ended = f" (it stopped with {type(error).__name__})" if error is not None else ""
-        if not found:
-            return f"lightning-conformance: no contract violation seen in {self._stage}{ended}."
-        lines = [f"lightning-conformance: {len(found)} contract violation(s) in "
-                 f"{self._stage}{ended}:"]
+        head = f"{len(found)} contract violation(s)" if found else "no contract violation seen"
+        lines = [f"lightning-conformance: {head} in {self._stage}{ended}{':' if found else '.'}"]
         for result in found:
             lines += result_lines(result)
-        return "\n".join(lines)
+        return "\n".join(lines + [not_covered_line()] * (self._stage == "fit"))
 
     def _finish(self, trainer, error: BaseException | None = None) -> None:
         if self._done:
@@ -161,6 +160,7 @@ class _Watcher:
     def on_fit_start(self, trainer, pl_module):
         self._enter("on_fit_start")
         self._report_all(rules.scheduler_problems(trainer.lr_scheduler_configs))
+        self._report_all([rules.optimizer_problem(pl_module, trainer.optimizers)])
 
     def on_fit_end(self, trainer, pl_module):
         self._enter("on_fit_end")
@@ -208,6 +208,7 @@ class _Watcher:
     def on_before_backward(self, trainer, pl_module, loss):
         self._step_hook("on_before_backward")
         self._backwards += 1
+        self._report_all([] if self._manual else [rules.loss_problem(loss)])
         if isinstance(loss, torch.Tensor):
             bad = (~torch.isfinite(loss.detach())).sum()  # read once per epoch: no sync here
             self._bad_loss = bad if self._bad_loss is None else self._bad_loss + bad
@@ -276,10 +277,9 @@ class _Watcher:
     def on_save_checkpoint(self, trainer, pl_module, checkpoint):
         # Only full saves reach callbacks (CKPT-009); the module's additions come after.
         self._report_all(checkpoints.checkpoint_problems(checkpoint, trainer, pl_module))
-        if self._probed:
-            return
-        self._probed = True  # the loading checks pickle the checkpoint: once per stage is enough
-        self._report_all(checkpoints.loading_problems(type(pl_module), checkpoint))
+        if not self._probed:  # the loading checks pickle the checkpoint: once per stage is enough
+            self._probed = True
+            self._report_all(checkpoints.loading_problems(type(pl_module), checkpoint))
 
     def on_load_checkpoint(self, trainer, pl_module, checkpoint):
         self._report_all([checkpoints.resume_problem(checkpoint)])

@@ -19,8 +19,18 @@ CONNECTOR = "lightning/pytorch/trainer/connectors/checkpoint_connector.py"
 SAVING = "lightning/pytorch/core/saving.py"
 
 
-def _read(path, weights_only: bool):
-    return torch.load(str(path), map_location="cpu", weights_only=weights_only)
+def _read(path):
+    # Never weights_only=False: the kit does not unpickle what MOD-023 calls unsafe, and once
+    # MOD-023 passes, weights_only=True reads the whole checkpoint.
+    return torch.load(str(path), map_location="cpu", weights_only=True)
+
+
+def _refused_by_mod_023(ctx) -> None:
+    """Skip a check that would load the checkpoint when MOD-023 found objects in it that
+    torch.load(weights_only=True) refuses: any other load would run their unpickling code."""
+    if ctx.verdict("MOD-023") in ("failed", "warned"):
+        raise Skipped("the checkpoint holds objects that torch.load(weights_only=True) refuses "
+                      "(MOD-023 names them); the kit does not unpickle them to load it")
 
 
 @check("MOD-021", "A checkpoint restores the module's state_dict bit for bit into a new module.",
@@ -30,8 +40,9 @@ def _read(path, weights_only: bool):
            "save every tensor unchanged and load it back under the same key.")
 def state_round_trips(ctx):
     half = ctx.require("half", "MOD-021")
+    _refused_by_mod_023(ctx)
     module = ctx.build()
-    checkpoint = _read(half.checkpoint, weights_only=False)
+    checkpoint = _read(half.checkpoint)
     try:
         module.on_load_checkpoint(checkpoint)
         module.load_state_dict(checkpoint["state_dict"],
@@ -47,8 +58,9 @@ def state_round_trips(ctx):
 
 def _load_kwargs(cls) -> dict:
     parameters = inspect.signature(cls.load_from_checkpoint).parameters
-    # Note: Lightning 2.6 reads with torch's default weights_only; MOD-023 judges that part.
-    return {"weights_only": False} if "weights_only" in parameters else {}
+    # Note: Lightning 2.6 reads with torch's default weights_only; MOD-023 judges that part,
+    # and this check runs only once MOD-023 has found nothing that weights_only=True refuses.
+    return {"weights_only": True} if "weights_only" in parameters else {}
 
 
 @check("MOD-022", "load_from_checkpoint rebuilds the module from a checkpoint, with no init args.",
@@ -58,6 +70,7 @@ def _load_kwargs(cls) -> dict:
            "__init__ with the saved arguments (ignore=[...] for nn.Module arguments).")
 def loads_without_arguments(ctx):
     half = ctx.require("half", "MOD-022")
+    _refused_by_mod_023(ctx)
     cls = ctx.module_class
     try:
         loaded = cls.load_from_checkpoint(str(half.checkpoint), map_location="cpu",
@@ -91,6 +104,38 @@ def locate(value, type_name: str, path: str = "checkpoint", depth: int = 0) -> s
     return ""
 
 
+class _StandIn:
+    """What an object that weights_only refuses becomes when MOD-023 locates it: its name and
+    its pickled state, without any of its code running."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        self.__dict__["state"] = state
+
+
+def _stand_in(name: str) -> tuple[type, str]:
+    module, _, qualname = name.rpartition(".")
+    return type(qualname, (_StandIn,), {"__module__": module, "__qualname__": qualname}), name
+
+
+def _read_inert(path):
+    """The checkpoint with each global that weights_only refuses read as an inert stand-in of
+    the same name (None when this torch cannot list them, or the stand-ins do not fit)."""
+    unsafe = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)
+    if unsafe is None:  # torch < 2.5
+        return None
+    try:
+        with torch.serialization.safe_globals([_stand_in(name) for name in unsafe(str(path))]):
+            return _read(path)
+    except Exception:  # e.g. a stand-in where the unpickler wants a list: no location then
+        return None
+
+
 SAFE_FIX = ("Save plain types (dict, list, str, numbers) as hyperparameters, or allow the class "
             "with torch.serialization.add_safe_globals([...]) before loading.")
 
@@ -112,11 +157,11 @@ def reads_weights_only(namespace) -> bool:
 def loads_weights_only(ctx):
     half = ctx.require("half", "MOD-023")
     try:
-        _read(half.checkpoint, weights_only=True)
+        _read(half.checkpoint)
     except Exception as error:
         match = re.search(r"GLOBAL ([\w.]+)", str(error))
         name = match[1] if match else type(error).__name__
-        where = locate(_read(half.checkpoint, weights_only=False), name) if match else ""
+        where = locate(_read_inert(half.checkpoint), name) if match else ""
         found = (f"torch.load(weights_only=True) refuses the checkpoint: it holds a {name}"
                  f"{' at ' + where if where else ''}")
         if reads_weights_only(ctx.namespace):
@@ -142,6 +187,7 @@ def resume_equals_uninterrupted(ctx):
             raise Skipped(f"{why} ({other} reports it)")
     whole = ctx.require("fit", "MOD-024")
     half = ctx.require("half", "MOD-024")
+    _refused_by_mod_023(ctx)  # Lightning would unpickle it to resume
     resumed = ctx.require("resume", "MOD-024")
     changed = differing(whole.after, resumed.after)
     if changed:

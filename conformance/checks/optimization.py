@@ -6,7 +6,7 @@ from __future__ import annotations
 from lightning_conformance.checks._base import Failed, Skipped, Warned, check
 from lightning_conformance.checks._state import shorten
 
-__all__ = ["configured", "logged_keys"]
+__all__ = ["configured", "logged_keys", "unoptimized"]
 
 OPTIMIZER = "lightning/pytorch/core/optimizer.py"
 OPTIMIZER_TESTS = "tests/tests_pytorch/trainer/optimization/test_optimizers.py"
@@ -44,16 +44,21 @@ def optimizer_format(ctx):
                      "the weights never change. Return an optimizer unless that is intended.")
 
 
+def unoptimized(module, optimizers) -> list[str]:
+    """The module's trainable parameters that no optimizer's param groups hold, by name."""
+    optimized = {id(p) for optimizer in optimizers
+                 for group in optimizer.param_groups for p in group["params"]}
+    return [name for name, p in module.named_parameters()
+            if p.requires_grad and id(p) not in optimized]
+
+
 @check("MOD-007", "Every trainable parameter belongs to an optimizer from configure_optimizers.",
        source=f"{OPTIMIZER}::_init_optimizers_and_lr_schedulers",
        fix="Build the optimizer from self.parameters() (or list every submodule's parameters), "
            "or freeze the parameters with requires_grad_(False).")
 def parameters_optimized(ctx):
     outcome = configured(ctx, "MOD-007")
-    optimized = {id(p) for optimizer in outcome.trainer.optimizers
-                 for group in optimizer.param_groups for p in group["params"]}
-    missing = [name for name, p in outcome.module.named_parameters()
-               if p.requires_grad and id(p) not in optimized]
+    missing = unoptimized(outcome.module, outcome.trainer.optimizers)
     if missing:
         raise Failed(f"no optimizer holds {shorten(missing)}, so they never train.")
 

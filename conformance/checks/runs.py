@@ -30,7 +30,7 @@ def _needs(ctx, step: str, dataloader: str, verb: str) -> None:
 
 @check("MOD-010", "trainer.fit runs a few training and validation batches without error.",
        source=f"{TRAINER}::Trainer.fit; {HOOK_TESTS}::test_trainer_model_hook_system_fit",
-       fix="Fix the error above (run the reproduction script to see the traceback).")
+       fix="Fix the error named above.")
 def fit_runs(ctx):
     outcome = ctx.require("fit", "MOD-010")
     if outcome.record.train_batches == 0:
@@ -49,7 +49,7 @@ def _validation_error(ctx, error) -> bool:
 @check("MOD-011", "trainer.validate runs when the module defines validation_step and val data.",
        source=f"{TRAINER}::Trainer.validate; {HOOK_TESTS}::test_trainer_model_hook_system_eval",
        stage="validate", claims=(r".",), claim_when=_validation_error,
-       fix="Fix the error above (run the reproduction script to see the traceback).")
+       fix="Fix the error named above.")
 def validate_runs(ctx):
     _needs(ctx, "validation_step", "val_dataloader", "validate")
     ctx.require("validate", "MOD-011")
@@ -58,7 +58,7 @@ def validate_runs(ctx):
 @check("MOD-012", "trainer.test runs when the module defines test_step and test data.",
        source=f"{TRAINER}::Trainer.test; {HOOK_TESTS}::test_trainer_model_hook_system_eval",
        stage="test",
-       fix="Fix the error above (run the reproduction script to see the traceback).")
+       fix="Fix the error named above.")
 def test_runs(ctx):
     _needs(ctx, "test_step", "test_dataloader", "test")
     ctx.require("test", "MOD-012")

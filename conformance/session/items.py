@@ -15,9 +15,12 @@ __all__ = ["apply_selection", "header_line", "record", "summary_lines"]
 
 
 def apply_selection(config, items, state) -> None:
-    """Deselect other areas; skip out-of-range or unsupported clauses; xfail deviations."""
+    """Make each clause ID a keyword (``-k HOOK-007``); deselect other areas and clauses (an
+    unknown ``--clause`` is a usage error); skip out-of-range or unsupported clauses; xfail
+    deviations."""
     from lightning_conformance.adapters import load_deviations
 
+    clauses = _selected_clauses(config)
     collector = state.collector
     deviations = {name: load_deviations(name, getattr(adapter, "deviations_path", None))
                   for name, adapter in collector.targets.items()}
@@ -28,8 +31,9 @@ def apply_selection(config, items, state) -> None:
         if identifier is None:
             selected.append(item)
             continue
+        item.extra_keyword_matches.add(identifier)
         clause = REGISTRY[identifier]
-        if state.areas and clause.area not in state.areas:
+        if not _wanted(clause, state.areas, clauses):
             deselected.append(item)
             continue
         selected.append(item)
@@ -49,6 +53,23 @@ def apply_selection(config, items, state) -> None:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
     _note_stale(collector, deviations)
+
+
+def _wanted(clause, areas: set[str], clauses: set[str]) -> bool:
+    """Whether ``--area`` and ``--clause`` (each empty: everything) select the clause."""
+    return (not areas or clause.area in areas) and (not clauses or clause.id in clauses)
+
+
+def _selected_clauses(config) -> set[str]:
+    """The clause IDs of ``--clause`` (none: every clause); pytest.UsageError for an unknown one."""
+    from lightning_conformance import load_registry
+
+    selected = {value.upper() for value in config.getoption("lc_clauses") or ()}
+    unknown = sorted(selected - set(load_registry())) if selected else []
+    if unknown:
+        raise pytest.UsageError(f"unknown clause {', '.join(unknown)}: "
+                                "`lightning-conformance clauses` lists them")
+    return selected
 
 
 def _mark(item, clause, adapter, contract_version) -> None:
