@@ -1,6 +1,7 @@
 """The ``lightning-conformance`` command: run the clauses, list them, list the targets.
 
-Exit codes: 0 nothing failed, 1 a clause failed (or could not run), 2 usage error.
+Exit codes: 0 nothing failed, 1 a clause failed (or could not run), 2 usage error; 130 and
+143: SIGINT or SIGTERM stopped ``run``, ``check`` or ``report`` (``session.interrupts``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from lightning_conformance.reports import terminal as _render
 from lightning_conformance.reports.command import add_report_parser
+from lightning_conformance.session import interrupts
 
 __all__ = ["main"]
 
@@ -32,11 +34,22 @@ class UsageError(Exception):
     """Bad input from the user: one line, exit code 2."""
 
 
+# What the one line of an interrupted command counts.
+_FINISHED = {"run": "clause runs", "check": "checks", "report": "outputs written"}
+
+
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        if args.command not in _FINISHED:
+            return args.handler(args)
+        # pytest stops its session for a KeyboardInterrupt only; the others stop on theirs
+        raising = KeyboardInterrupt if args.command == "run" else interrupts.Interrupted
+        with interrupts.handling(raising):
+            return args.handler(args)
+    except (KeyboardInterrupt, interrupts.Interrupted) as error:
+        return _interrupted(error, _FINISHED.get(args.command, ""))
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -45,6 +58,17 @@ def main(argv=None) -> int:
         # ours. Point stdout at devnull so that the interpreter's final flush cannot raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _interrupted(error: BaseException, noun: str) -> int:
+    """The one line of a command that a signal stopped; exit 128 + the signal's number."""
+    if not isinstance(error, interrupts.Interrupted):
+        signum = interrupts.received()
+        if signum is None:  # a KeyboardInterrupt that no signal of ours raised
+            raise error
+        error = interrupts.Interrupted(signum)
+    print(f"{PROG}: {error.line(noun)}", file=sys.stderr)
+    return error.exit_code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -153,9 +177,14 @@ def _run(args) -> int:
 
     capture = _Capture()
     started = time.perf_counter()
-    code = pytest.main(_pytest_args(args, targets, areas), plugins=[capture, Progress()])
+    code = pytest.main(_pytest_args(args, targets, areas),
+                       plugins=[capture, Progress(), interrupts.StopOnSignal()])
     elapsed = time.perf_counter() - started
+    interrupts.settle()  # from here on only the reports are written; a signal waits for them
     collector = capture.collector
+    signum = interrupts.received()
+    if signum is not None:
+        raise interrupts.stopped_run(collector, args.report_dir, signum)
     if code == pytest.ExitCode.INTERNAL_ERROR:
         print(f"{PROG}: pytest stopped with an internal error (see above)", file=sys.stderr)
         return 1
@@ -163,6 +192,7 @@ def _run(args) -> int:
         raise UsageError("no clause matched the selection (check --area and -k)")
     paths = collector.write(args.report_dir)
     print(_render.run_summary(collector, paths, elapsed))
+    interrupts.raise_if_received(collector.runs())
     failed = any(collector.counts(name)[status]
                  for name in collector.targets for status in ("failed", "error"))
     return 1 if failed or collector.collection_errors or code != pytest.ExitCode.OK else 0

@@ -20,6 +20,7 @@ from lightning_conformance.checks._base import (
 )
 from lightning_conformance.checks._context import Context
 from lightning_conformance.reports.model import Result, Subject
+from lightning_conformance.session.interrupts import Interrupted
 
 __all__ = ["DATA_CHECK", "ConformanceError", "ConformanceWarning", "check_module", "evaluate",
            "run_check"]
@@ -150,7 +151,11 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
         ctx = _context(factory, datamodule, target, ddp, device, root)
         if require_data:
             _require_data(ctx)
-        results = [evaluate(ctx, check) for check in registered()]
+        try:
+            results = [evaluate(ctx, check) for check in registered()]
+        except Interrupted as stop:  # `check` shows the checks that finished
+            stop.finished = [ctx.results[c.id] for c in registered() if c.id in ctx.results]
+            raise
     failed = [r for r in results if r.status == "failed"]
     if failed and on_fail == "raise":
         raise ConformanceError(results)

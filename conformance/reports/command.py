@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from lightning_conformance.reports.schema import write_text
+from lightning_conformance.session.interrupts import Interrupted
+
 __all__ = ["REPORT_DESC", "add_report_parser", "write_reports"]
 
 REPORT_DESC = ("Render JSON reports of `run` and `check --json` (files, or directories "
@@ -28,7 +31,8 @@ def add_report_parser(commands, handler) -> None:
 
 
 def write_reports(args) -> int:
-    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done."""
+    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done, 1
+    when a report comes from an interrupted run (every rendering marks its column)."""
     from lightning_conformance.reports.html import html_page
     from lightning_conformance.reports.junit import junit_xml
     from lightning_conformance.reports.markdown import markdown
@@ -37,18 +41,25 @@ def write_reports(args) -> int:
     matrix = load_matrix(args.paths)
     renderers = {"markdown": markdown, "html": html_page, "junit": junit_xml}
     wanted = {name: getattr(args, name) for name in renderers if getattr(args, name)}
-    for name, destination in (wanted or {"markdown": "-"}).items():
-        _write(renderers[name](matrix), destination)
-    written = [path for path in wanted.values() if path != "-"]
+    written: list[str] = []
+    try:
+        for name, destination in (wanted or {"markdown": "-"}).items():
+            _write(renderers[name](matrix), destination)
+            written.append(destination)
+    except Interrupted as stop:  # each output is whole or absent (write_text)
+        stop.finished = written
+        stop.detail = f"wrote {', '.join(written)}" if written else "nothing written"
+        raise
+    written = [path for path in written if path != "-"]
     print(f"{len(matrix.columns)} report(s), {len(matrix.rows)} clauses"
           + (f": wrote {', '.join(written)}" if written else ""), file=sys.stderr)
-    return 0
+    for mark in matrix.incomplete:
+        print(mark, file=sys.stderr)
+    return 1 if matrix.incomplete else 0
 
 
 def _write(text: str, destination: str) -> None:
     if destination == "-":
         sys.stdout.write(text)
         return
-    path = Path(destination)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_text(Path(destination), text)

@@ -9,7 +9,8 @@ from collections import Counter
 
 from lightning_conformance.reports.model import RUN_STATUSES, Result
 
-__all__ = ["check_summary", "clauses_markdown", "clauses_text", "result_lines", "run_summary"]
+__all__ = ["check_lines", "check_summary", "clauses_markdown", "clauses_text", "result_lines",
+           "run_summary"]
 
 _COLUMNS = RUN_STATUSES
 # In the order the count line of ``check`` lists them.
@@ -87,11 +88,18 @@ def result_lines(result: Result, script=None) -> list[str]:
     return lines
 
 
-def check_summary(spec: str, results: list[Result], scripts: dict, elapsed: float) -> list[str]:
-    """The report of ``check``: a line per check (with the why under it) and a count line."""
+def check_lines(spec: str, results: list[Result], scripts: dict) -> list[str]:
+    """The header of ``check`` and a line per check (with the why under it): all that an
+    interrupted ``check`` shows before its one line."""
     lines = [f"lightning-conformance check {spec}"]
     for result in results:
         lines += result_lines(result, scripts.get(result.clause))
+    return lines
+
+
+def check_summary(spec: str, results: list[Result], scripts: dict, elapsed: float) -> list[str]:
+    """The report of ``check``: a line per check (with the why under it) and a count line."""
+    lines = check_lines(spec, results, scripts)
     counts = Counter(r.status for r in results)
     parts = ", ".join(f"{counts[status]} {status}" for status in _MARKS if counts[status])
     lines.append(f"{len(results)} checks: {parts} in {elapsed:.1f}s")
