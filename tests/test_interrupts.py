@@ -1,0 +1,423 @@
+"""SIGINT and SIGTERM: `run`, `check` and `report` end with one line and exit 130 or 143, leave
+no process and no temporary folder behind, and mark (never pass off) an incomplete report.
+
+The real-process tests wait for what they can see (a rank in the process table, a file the
+module writes) and never for a length of time. A rank they catch is stopped (SIGSTOP) before
+the signal goes to the kit, so the signal lands while the launch runs however loaded the
+machine is; what the kit promises ("nothing of it is left") is checked once the command has
+exited, which is sooner than the 2 s it promises.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from lightning_conformance.cli import main
+from lightning_conformance.reports import schema
+from lightning_conformance.reports.model import Result, Subject
+from lightning_conformance.session import interrupts
+from tests.conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+WAIT = 300  # seconds: a bound for what must happen, never a time that must pass
+RANK = "lightning_conformance.ddp.worker"  # in every rank's command line (ddp/launch.py)
+BLOCKING_MODULE = '''
+import os
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, {examples!r})
+from lenet import LeNet
+
+
+class BlockingLeNet(LeNet):
+    """LeNet whose training step says that it runs, then waits for the test's signal."""
+
+    def training_step(self, batch, batch_idx):
+        Path(os.environ["LCK_TEST_MARKER"]).touch()
+        deadline = time.monotonic() + {wait}  # a bound only: the signal comes first
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        return super().training_step(batch, batch_idx)
+'''
+
+
+# ---- the process table ------------------------------------------------------------------
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _processes() -> dict[int, list[str]]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            found[int(entry.name)] = fields
+    return found
+
+
+def _tree(root: int) -> set[tuple[int, str]]:
+    """``root`` and its descendants, each as (pid, start time): a reused pid is another."""
+    table = _processes()
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            tree.add((pid, table[pid][19]))
+            todo += [child for child, fields in table.items() if int(fields[1]) == pid]
+    return tree
+
+
+def _alive(process: tuple[int, str]) -> bool:
+    fields = _stat(process[0])
+    return fields is not None and fields[19] == process[1] and fields[0] != "Z"
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _ranks(folder: Path) -> dict[int, str]:
+    """The live DDP ranks whose command line names ``folder`` (the private temp dir), each
+    with its launch's folder (its last argument)."""
+    found = {}
+    for pid, fields in _processes().items():
+        line = _command_line(pid)
+        if fields[0] not in "ZX" and RANK in line and str(folder) in line:
+            found[pid] = line.split()[-1]
+    return found
+
+
+def _until(found, process: subprocess.Popen, what: str):
+    """Poll ``found()`` until it gives something; fail if the command exits first."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        if process.poll() is not None:
+            pytest.fail(f"the command exited ({process.returncode}) before {what}:\n"
+                        + process.stdout.read() + process.stderr.read())
+        time.sleep(0.05)  # a polling interval, not a wait that must be long enough
+    pytest.fail(f"no {what} within {WAIT} s")
+
+
+# ---- starting and cleaning up -------------------------------------------------------------
+
+@pytest.fixture
+def kit(tmp_path):
+    """Start ``lightning-conformance`` in a session of its own with a private TMPDIR; kill
+    whatever is left of it at the end (its group, then its ranks, each by pid)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str, **env: str) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from lightning_conformance.cli import main; "
+             "sys.exit(main(sys.argv[1:]))", *args],
+            cwd=ROOT, env=os.environ | {"TMPDIR": str(temp)} | env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        started.append(process)
+        return process
+
+    start.temp = temp
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=WAIT)
+    for pid in _ranks(temp):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _interrupt(process: subprocess.Popen, signum: int) -> tuple[str, str]:
+    tree = _tree(process.pid)
+    os.kill(process.pid, signum)
+    out, err = process.communicate(timeout=WAIT)
+    assert [] == [pid for pid, start in tree if _alive((pid, start))], err
+    return out, err
+
+
+def _kit_folders(temp: Path) -> list[str]:
+    return sorted(p.name for p in temp.iterdir() if p.name.startswith(("lc-", "lck-")))
+
+
+def _one_line(err: str, pattern: str) -> re.Match:
+    lines = err.strip().splitlines()
+    assert 1 == len(lines), err
+    match = re.fullmatch(pattern, lines[0])
+    assert match, lines[0]
+    return match
+
+
+# ---- run ----------------------------------------------------------------------------------
+
+def _complete_report(path: Path) -> bytes:
+    result = Result("DDP-001", "passed", sentence="a clause")
+    report = schema.document(Subject("target", "reference", "0.1.0"), "2.6.6", [result],
+                             device="cpu")
+    return schema.write(path, report).read_bytes()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_a_ddp_scenario_of_run_leaves_nothing_and_marks_the_report(
+        kit, tmp_path, capsys, signum):
+    reports = tmp_path / "reports"
+    complete = _complete_report(reports / "reference.json")
+    process = kit("run", "--target", "reference", "--area", "DDP", "--report-dir", str(reports))
+    first = next(iter(_until(lambda: _ranks(kit.temp), process, "a DDP rank").values()))
+    # a rank of the second launch: the first scenario's clauses have run and are reported
+    ranks = _until(lambda: [pid for pid, launch in _ranks(kit.temp).items() if launch != first],
+                   process, "a rank of a second DDP launch")
+    for pid in ranks:
+        os.kill(pid, signal.SIGSTOP)  # the launch cannot end before the signal lands
+    out, err = _interrupt(process, signum)
+
+    assert EXIT[signum] == process.returncode, err
+    partial = reports / "reference.interrupted.json"
+    runs = int(_one_line(err, rf"lightning-conformance: interrupted after (\d+) clause runs "
+                              rf"\({signal.Signals(signum).name}\); incomplete report: "
+                              rf"{re.escape(str(partial))}").group(1))
+    assert "Traceback" not in out
+    assert {} == _ranks(kit.temp)
+    assert [] == _kit_folders(kit.temp)
+    assert complete == (reports / "reference.json").read_bytes()
+    report = json.loads(partial.read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert (True, runs) == (report["interrupted"], report["counts"]["total"]) and runs > 0
+    assert 1 == main(["report", str(reports)])
+    assert "(INCOMPLETE)" in capsys.readouterr().out.splitlines()[0]
+
+
+# ---- check --------------------------------------------------------------------------------
+
+_RESULT_LINE = re.compile(r"^MOD-\d{3}  ")
+
+
+def _finished_checks(out: str, spec: str) -> int:
+    lines = out.strip().splitlines()
+    assert f"lightning-conformance check {spec}" == lines[0], out
+    assert not any(" checks: " in line for line in lines), out  # no count line of a whole run
+    return sum(bool(_RESULT_LINE.match(line)) for line in lines)
+
+
+def test_sigint_during_a_fit_of_check_shows_the_finished_checks_in_one_more_line(kit, tmp_path):
+    module = tmp_path / "blocking_lenet.py"
+    module.write_text(BLOCKING_MODULE.format(examples=str(ROOT / "examples"), wait=WAIT * 2))
+    marker, spec, report = tmp_path / "training", f"{module}:BlockingLeNet", tmp_path / "c.json"
+    process = kit("check", spec, "--json", str(report), LCK_TEST_MARKER=str(marker))
+    _until(marker.exists, process, "a training step ran")
+    out, err = _interrupt(process, signal.SIGINT)
+
+    assert 130 == process.returncode, err
+    partial = tmp_path / "c.interrupted.json"
+    count = int(_one_line(err, r"lightning-conformance: interrupted after (\d+) checks "
+                               rf"\(SIGINT\); incomplete report: {re.escape(str(partial))}")
+                .group(1))
+    assert _finished_checks(out, spec) == count >= 1
+    assert "MOD-001  passed   The module defines training_step." in out
+    assert not report.exists()
+    assert (True, count) == (json.loads(partial.read_text())["interrupted"],
+                             len(json.loads(partial.read_text())["clauses"]))
+    assert [] == _kit_folders(kit.temp)
+
+
+def test_sigint_during_the_ddp_fit_of_check_kills_the_ranks(kit):
+    spec = f"{ROOT / 'examples' / 'lenet.py'}:LeNet"
+    process = kit("check", spec, "--ddp", "2")
+    ranks = _until(lambda: _ranks(kit.temp), process, "a DDP rank started")
+    for pid in ranks:
+        os.kill(pid, signal.SIGSTOP)
+    out, err = _interrupt(process, signal.SIGINT)
+
+    assert 130 == process.returncode, err
+    count = int(_one_line(err, r"lightning-conformance: interrupted after (\d+) checks "
+                               r"\(SIGINT\)").group(1))
+    assert _finished_checks(out, spec) == count >= 1
+    assert {} == _ranks(kit.temp)
+    assert [] == _kit_folders(kit.temp)
+
+
+def test_a_signal_while_the_module_imports_is_no_import_error(tmp_path, capsys):
+    module = tmp_path / "signals_itself.py"
+    module.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n")
+
+    assert 130 == main(["check", f"{module}:Model"])
+    assert "lightning-conformance: interrupted after 0 checks (SIGINT)\n" == \
+        capsys.readouterr().err
+
+
+# ---- the DDP harness ----------------------------------------------------------------------
+
+def test_a_signal_while_a_rank_starts_still_kills_that_rank(tmp_path, monkeypatch):
+    from lightning_conformance.ddp.launch import launch
+
+    start, started = subprocess.Popen, []
+
+    def popen(*args, **kwargs):  # the signal arrives after the fork, before Popen returns
+        started.append(start(*args, **kwargs))
+        os.kill(os.getpid(), signal.SIGINT)
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    try:
+        with interrupts.handling(), pytest.raises(interrupts.Interrupted):
+            launch("tests.ddp_scenarios:environment", "reference", root=tmp_path)
+        # the harness killed and reaped it
+        assert [-signal.SIGKILL] == [process.returncode for process in started]
+    finally:
+        monkeypatch.undo()
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=WAIT)
+
+
+# ---- the session of run -------------------------------------------------------------------
+
+def test_a_clause_that_makes_the_interrupt_an_exit_still_stops_the_session(pytester):
+    pytester.makepyfile("""
+        import os, signal, sys
+
+        def test_fits():  # as Lightning's fit does with a KeyboardInterrupt
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+            except KeyboardInterrupt:
+                sys.exit(1)
+
+        def test_next():
+            pass
+    """)
+    with interrupts.handling(KeyboardInterrupt):
+        result = pytester.inline_run("-p", "no:randomly", plugins=[interrupts.StopOnSignal()],
+                                     no_reraise_ctrlc=True)
+
+    assert pytest.ExitCode.INTERRUPTED == result.ret
+    assert [0, 0, 0] == result.countoutcomes()  # no failure of the first, no run of the next
+
+
+# ---- report -------------------------------------------------------------------------------
+
+def _report(path: Path, interrupted: bool) -> Path:
+    results = [Result("HOOK-001", "passed", sentence="a clause"),
+               Result("HOOK-002", "failed", "it broke", sentence="another")]
+    return schema.write(path, schema.document(Subject("target", "reference", "0.1.0"), "2.6.6",
+                                              results, device="cpu", interrupted=interrupted))
+
+
+@pytest.fixture
+def sigterm_guard():
+    """Without the kit's handler a SIGTERM would end this test run: fail the test instead."""
+    def fail(signum, frame):
+        raise AssertionError("SIGTERM reached the handler the kit should have replaced")
+
+    previous = signal.signal(signal.SIGTERM, fail)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_report_leaves_whole_outputs_and_one_line(
+        tmp_path, monkeypatch, capsys, sigterm_guard, signum):
+    from lightning_conformance.reports import html
+
+    def interrupted_page(matrix):
+        os.kill(os.getpid(), signum)
+        return "never written"
+
+    monkeypatch.setattr(html, "html_page", interrupted_page)
+    source = _report(tmp_path / "reports" / "reference.json", interrupted=False)
+    out = {name: tmp_path / "out" / name for name in ("m.md", "p.html", "j.xml")}
+    code = main(["report", str(source), "--markdown", str(out["m.md"]), "--html",
+                 str(out["p.html"]), "--junit", str(out["j.xml"])])
+
+    assert EXIT[signum] == code
+    assert (f"lightning-conformance: interrupted after 1 outputs written "
+            f"({signal.Signals(signum).name}); wrote {out['m.md']}\n") == capsys.readouterr().err
+    assert out["m.md"].read_text().startswith("# Lightning conformance: 2 clauses")
+    assert ["m.md"] == sorted(p.name for p in (tmp_path / "out").iterdir())  # no temp file
+
+
+def test_report_marks_an_interrupted_run_in_every_rendering_and_exits_1(tmp_path, capsys):
+    source = _report(tmp_path / "reference.json", interrupted=True)
+    md, page, xml = tmp_path / "m.md", tmp_path / "p.html", tmp_path / "j.xml"
+    code = main(["report", str(source), "--markdown", str(md), "--html", str(page),
+                 "--junit", str(xml)])
+    mark = (f"INCOMPLETE: reference 0.1.0 comes (in part) from a run that was interrupted "
+            f"before all its clauses had run ({source})")
+
+    assert 1 == code
+    assert source.name == "reference.interrupted.json"
+    assert capsys.readouterr().err.splitlines()[1:] == [mark]
+    markdown = md.read_text().splitlines()
+    assert markdown[0].endswith("(INCOMPLETE)") and f"> ⚠ **{mark}**" in markdown
+    assert "<br>**INCOMPLETE** |" in md.read_text()
+    assert "INCOMPLETE: reference 0.1.0 comes" in page.read_text()
+    suite = ET.parse(xml).getroot().find("testsuite")
+    error = suite.find("testcase[@name='complete run [reference 0.1.0]']/error")
+    assert (mark, "1", "3") == (error.get("message"), suite.get("errors"), suite.get("tests"))
+
+
+def test_report_of_a_complete_run_has_no_mark(tmp_path, capsys):
+    source = _report(tmp_path / "reference.json", interrupted=False)
+
+    assert 0 == main(["report", str(source)])
+    assert "INCOMPLETE" not in str(capsys.readouterr())
+
+
+# ---- the JSON report ----------------------------------------------------------------------
+
+def test_an_interrupted_report_is_marked_and_a_complete_one_is_as_before(tmp_path):
+    complete = json.loads(_report(tmp_path / "a.json", interrupted=False).read_text())
+    partial = json.loads(_report(tmp_path / "b.json", interrupted=True).read_text())
+
+    jsonschema.validate(complete, SCHEMA)
+    jsonschema.validate(partial, SCHEMA)
+    assert "interrupted" not in complete and partial["interrupted"] is True
+    assert (False, True) == (schema.parse(complete, "a").interrupted,
+                             schema.parse(partial, "b").interrupted)
+    with pytest.raises(schema.ReportError, match="'interrupted' is 'yes', not true or false"):
+        schema.parse(partial | {"interrupted": "yes"}, "b")
+
+
+def test_an_interrupted_report_goes_beside_the_complete_one_which_later_replaces_it(tmp_path):
+    complete = _report(tmp_path / "reference.json", interrupted=False).read_bytes()
+    partial = _report(tmp_path / "reference.json", interrupted=True)
+
+    assert complete == (tmp_path / "reference.json").read_bytes()
+    assert partial == tmp_path / "reference.interrupted.json"
+    _report(tmp_path / "reference.json", interrupted=False)
+    assert ["reference.json"] == sorted(p.name for p in tmp_path.iterdir())
+
+
+def test_a_report_stopped_while_it_is_written_leaves_the_old_one_whole(tmp_path, monkeypatch):
+    old = _report(tmp_path / "reference.json", interrupted=False).read_bytes()
+
+    def stopped(source, destination):
+        raise KeyboardInterrupt  # the signal, between writing the new text and renaming it
+
+    monkeypatch.setattr(os, "replace", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        schema.write_text(tmp_path / "reference.json", "{}")
+    assert old == (tmp_path / "reference.json").read_bytes()
+    assert ["reference.json"] == sorted(p.name for p in tmp_path.iterdir())
