@@ -316,6 +316,28 @@ def test_a_clause_that_makes_the_interrupt_an_exit_still_stops_the_session(pytes
     assert [0, 0, 0] == result.countoutcomes()  # no failure of the first, no run of the next
 
 
+def test_run_stops_at_a_signal_that_lightning_turns_into_an_exit(tmp_path, monkeypatch, capsys):
+    from lightning.pytorch.loops.fit_loop import _FitLoop
+
+    fits, fit = [], _FitLoop.run
+
+    def second_fit_signals(self):  # inside Trainer.fit, whose KeyboardInterrupt is sys.exit(1)
+        fits.append(self)
+        if len(fits) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return fit(self)
+
+    monkeypatch.setattr(_FitLoop, "run", second_fit_signals)
+    code = main(["run", "--target", "lightning", "--area", "HOOK", "--report-dir", str(tmp_path)])
+    report = json.loads((tmp_path / "lightning.interrupted.json").read_text())
+
+    assert 130 == code
+    assert 2 == len(fits)  # the run went no further
+    assert 0 == report["counts"]["failed"] + report["counts"]["error"] < report["counts"]["total"]
+    last = capsys.readouterr().err.splitlines()[-1]  # (in process, Lightning logs here too)
+    assert last.startswith("lightning-conformance: interrupted after ")
+
+
 # ---- report -------------------------------------------------------------------------------
 
 def _report(path: Path, interrupted: bool) -> Path:
