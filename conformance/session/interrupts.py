@@ -124,8 +124,8 @@ def deferred() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        for signum in dict.fromkeys(arrived):
-            signal.raise_signal(signum)
+        for number in dict.fromkeys(arrived):  # each once, in the order they came
+            signal.raise_signal(number)
 
 
 def settle() -> None:
