@@ -18,9 +18,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pluggy import HookimplMarker
+import pytest
+
+if TYPE_CHECKING:
+    from lightning_conformance.session.results import ResultCollector
 
 __all__ = [
     "Interrupted",
@@ -93,11 +96,9 @@ def handling(raising: Callable[[int], BaseException] = Interrupted) -> Iterator[
     delivers no signal, nothing changes.
     """
     _STATE.received, _STATE.armed = None, True
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
-    for signum in SIGNALS:
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {signum: signal.getsignal(signum) for signum in SIGNALS} if in_main else {}
+    for signum in previous:
         signal.signal(signum, _handler(raising))
     try:
         yield
@@ -141,7 +142,7 @@ def raise_if_received(finished: list[Any], detail: str = "") -> None:
         raise stop
 
 
-def stopped_run(collector, directory: Path, signum: int) -> Interrupted:
+def stopped_run(collector: ResultCollector | None, directory: Path, signum: int) -> Interrupted:
     """The interrupt of ``run``, once the clauses that ran are in incomplete reports (beside,
     never over, the complete reports of an earlier run); ``collector`` None: none ran."""
     stop = Interrupted(signum)
@@ -154,10 +155,6 @@ def stopped_run(collector, directory: Path, signum: int) -> Interrupted:
     return stop
 
 
-# pytest's own marker (``pytest.hookimpl``), without importing pytest into every command
-_hookimpl = HookimplMarker("pytest")
-
-
 class StopOnSignal:
     """A pytest plugin for ``run``: a clause the signal reached stops the session, whatever
     the clause's code made of the KeyboardInterrupt.
@@ -166,21 +163,21 @@ class StopOnSignal:
     record as the clause's failure before going on with the next clause.
     """
 
-    @_hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item):
         try:
             return (yield)
         finally:
             _stop_if_received()
 
-    @_hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
         try:
             return (yield)
         finally:
             _stop_if_received()
 
-    @_hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item):
         try:
             return (yield)
