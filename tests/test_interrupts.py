@@ -1,5 +1,6 @@
-"""SIGINT and SIGTERM: `run`, `check` and `report` end with one line and exit 130 or 143, leave
-no process and no temporary folder behind, and mark (never pass off) an incomplete report.
+"""SIGINT and SIGTERM: `run` and `check` end with one line and exit 130 or 143, leave no
+process and no temporary folder behind, and mark (never pass off) an incomplete report
+(`report` and the report files: tests/test_interrupted_reports.py).
 
 The real-process tests wait for what they can see (a rank in the process table, a file the
 module writes) and never for a length of time. A rank they catch is stopped (SIGSTOP) before
@@ -8,6 +9,7 @@ machine is; what the kit promises ("nothing of it is left") is checked once the 
 exited, which is sooner than the 2 s it promises.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -15,19 +17,17 @@ import signal
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from lightning_conformance.cli import main
-from lightning_conformance.reports import schema
-from lightning_conformance.reports.model import Result, Subject
 from lightning_conformance.session import interrupts
 from tests.conftest import ROOT
+from tests.flake import leftover_processes
+from tests.test_interrupted_reports import SCHEMA, write_report
 
-SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 WAIT = 300  # seconds: a bound for what must happen, never a time that must pass
 RANK = "lightning_conformance.ddp.worker"  # in every rank's command line (ddp/launch.py)
@@ -35,7 +35,6 @@ BLOCKING_MODULE = '''
 import os
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 sys.path.insert(0, {examples!r})
@@ -56,55 +55,11 @@ class BlockingLeNet(LeNet):
 
 # ---- the process table ------------------------------------------------------------------
 
-def _stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state first), or None."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _processes() -> dict[int, list[str]]:
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
-            found[int(entry.name)] = fields
-    return found
-
-
-def _tree(root: int) -> set[tuple[int, str]]:
-    """``root`` and its descendants, each as (pid, start time): a reused pid is another."""
-    table = _processes()
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        if pid in table:
-            tree.add((pid, table[pid][19]))
-            todo += [child for child, fields in table.items() if int(fields[1]) == pid]
-    return tree
-
-
-def _alive(process: tuple[int, str]) -> bool:
-    fields = _stat(process[0])
-    return fields is not None and fields[19] == process[1] and fields[0] != "Z"
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _ranks(folder: Path) -> dict[int, str]:
-    """The live DDP ranks whose command line names ``folder`` (the private temp dir), each
-    with its launch's folder (its last argument)."""
-    found = {}
-    for pid, fields in _processes().items():
-        line = _command_line(pid)
-        if fields[0] not in "ZX" and RANK in line and str(folder) in line:
-            found[pid] = line.split()[-1]
-    return found
+def _ranks(process: subprocess.Popen) -> dict[int, str]:
+    """The live DDP ranks of the command (its session), each with its launch's folder (the
+    rank's last argument)."""
+    return {pid: line.split()[-1] for pid, line in leftover_processes(process.pid)
+            if RANK in line}
 
 
 def _until(found, process: subprocess.Popen, what: str):
@@ -125,8 +80,8 @@ def _until(found, process: subprocess.Popen, what: str):
 
 @pytest.fixture
 def kit(tmp_path):
-    """Start ``lightning-conformance`` in a session of its own with a private TMPDIR; kill
-    whatever is left of it at the end (its group, then its ranks, each by pid)."""
+    """Start ``lightning-conformance`` in a session of its own (every process it starts is
+    in it) with a private TMPDIR; kill whatever is left of it at the end, by group and pid."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     started: list[subprocess.Popen] = []
@@ -146,16 +101,23 @@ def kit(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=WAIT)
-    for pid in _ranks(temp):
-        os.kill(pid, signal.SIGKILL)
+        for pid, _ in leftover_processes(process.pid):  # ranks: a process group of their own
+            os.kill(pid, signal.SIGKILL)
 
 
 def _interrupt(process: subprocess.Popen, signum: int) -> tuple[str, str]:
-    tree = _tree(process.pid)
+    """Send ``signum``; once the command has exited, nothing of its session may be alive."""
     os.kill(process.pid, signum)
     out, err = process.communicate(timeout=WAIT)
-    assert [] == [pid for pid, start in tree if _alive((pid, start))], err
+    assert [] == leftover_processes(process.pid), err
     return out, err
+
+
+def _stop(ranks) -> None:
+    """SIGSTOP the ranks: their launch cannot end before the kit's signal lands."""
+    for pid in ranks:
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile: a later one is hit
+            os.kill(pid, signal.SIGSTOP)
 
 
 def _kit_folders(temp: Path) -> list[str]:
@@ -172,25 +134,17 @@ def _one_line(err: str, pattern: str) -> re.Match:
 
 # ---- run ----------------------------------------------------------------------------------
 
-def _complete_report(path: Path) -> bytes:
-    result = Result("DDP-001", "passed", sentence="a clause")
-    report = schema.document(Subject("target", "reference", "0.1.0"), "2.6.6", [result],
-                             device="cpu")
-    return schema.write(path, report).read_bytes()
-
-
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_during_a_ddp_scenario_of_run_leaves_nothing_and_marks_the_report(
         kit, tmp_path, capsys, signum):
     reports = tmp_path / "reports"
-    complete = _complete_report(reports / "reference.json")
+    complete = write_report(reports / "reference.json", interrupted=False).read_bytes()
     process = kit("run", "--target", "reference", "--area", "DDP", "--report-dir", str(reports))
-    first = next(iter(_until(lambda: _ranks(kit.temp), process, "a DDP rank").values()))
+    first = next(iter(_until(lambda: _ranks(process), process, "a DDP rank").values()))
     # a rank of the second launch: the first scenario's clauses have run and are reported
-    ranks = _until(lambda: [pid for pid, launch in _ranks(kit.temp).items() if launch != first],
+    ranks = _until(lambda: [pid for pid, launch in _ranks(process).items() if launch != first],
                    process, "a rank of a second DDP launch")
-    for pid in ranks:
-        os.kill(pid, signal.SIGSTOP)  # the launch cannot end before the signal lands
+    _stop(ranks)
     out, err = _interrupt(process, signum)
 
     assert EXIT[signum] == process.returncode, err
@@ -199,7 +153,6 @@ def test_a_signal_during_a_ddp_scenario_of_run_leaves_nothing_and_marks_the_repo
                               rf"\({signal.Signals(signum).name}\); incomplete report: "
                               rf"{re.escape(str(partial))}").group(1))
     assert "Traceback" not in out
-    assert {} == _ranks(kit.temp)
     assert [] == _kit_folders(kit.temp)
     assert complete == (reports / "reference.json").read_bytes()
     report = json.loads(partial.read_text())
@@ -245,16 +198,14 @@ def test_sigint_during_a_fit_of_check_shows_the_finished_checks_in_one_more_line
 def test_sigint_during_the_ddp_fit_of_check_kills_the_ranks(kit):
     spec = f"{ROOT / 'examples' / 'lenet.py'}:LeNet"
     process = kit("check", spec, "--ddp", "2")
-    ranks = _until(lambda: _ranks(kit.temp), process, "a DDP rank started")
-    for pid in ranks:
-        os.kill(pid, signal.SIGSTOP)
+    ranks = _until(lambda: _ranks(process), process, "a DDP rank started")
+    _stop(ranks)
     out, err = _interrupt(process, signal.SIGINT)
 
     assert 130 == process.returncode, err
     count = int(_one_line(err, r"lightning-conformance: interrupted after (\d+) checks "
                                r"\(SIGINT\)").group(1))
     assert _finished_checks(out, spec) == count >= 1
-    assert {} == _ranks(kit.temp)
     assert [] == _kit_folders(kit.temp)
 
 
@@ -336,110 +287,3 @@ def test_run_stops_at_a_signal_that_lightning_turns_into_an_exit(tmp_path, monke
     assert 0 == report["counts"]["failed"] + report["counts"]["error"] < report["counts"]["total"]
     last = capsys.readouterr().err.splitlines()[-1]  # (in process, Lightning logs here too)
     assert last.startswith("lightning-conformance: interrupted after ")
-
-
-# ---- report -------------------------------------------------------------------------------
-
-def _report(path: Path, interrupted: bool) -> Path:
-    results = [Result("HOOK-001", "passed", sentence="a clause"),
-               Result("HOOK-002", "failed", "it broke", sentence="another")]
-    return schema.write(path, schema.document(Subject("target", "reference", "0.1.0"), "2.6.6",
-                                              results, device="cpu", interrupted=interrupted))
-
-
-@pytest.fixture
-def sigterm_guard():
-    """Without the kit's handler a SIGTERM would end this test run: fail the test instead."""
-    def fail(signum, frame):
-        raise AssertionError("SIGTERM reached the handler the kit should have replaced")
-
-    previous = signal.signal(signal.SIGTERM, fail)
-    yield
-    signal.signal(signal.SIGTERM, previous)
-
-
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_during_report_leaves_whole_outputs_and_one_line(
-        tmp_path, monkeypatch, capsys, sigterm_guard, signum):
-    from lightning_conformance.reports import html
-
-    def interrupted_page(matrix):
-        os.kill(os.getpid(), signum)
-        return "never written"
-
-    monkeypatch.setattr(html, "html_page", interrupted_page)
-    source = _report(tmp_path / "reports" / "reference.json", interrupted=False)
-    out = {name: tmp_path / "out" / name for name in ("m.md", "p.html", "j.xml")}
-    code = main(["report", str(source), "--markdown", str(out["m.md"]), "--html",
-                 str(out["p.html"]), "--junit", str(out["j.xml"])])
-
-    assert EXIT[signum] == code
-    assert (f"lightning-conformance: interrupted after 1 outputs written "
-            f"({signal.Signals(signum).name}); wrote {out['m.md']}\n") == capsys.readouterr().err
-    assert out["m.md"].read_text().startswith("# Lightning conformance: 2 clauses")
-    assert ["m.md"] == sorted(p.name for p in (tmp_path / "out").iterdir())  # no temp file
-
-
-def test_report_marks_an_interrupted_run_in_every_rendering_and_exits_1(tmp_path, capsys):
-    source = _report(tmp_path / "reference.json", interrupted=True)
-    md, page, xml = tmp_path / "m.md", tmp_path / "p.html", tmp_path / "j.xml"
-    code = main(["report", str(source), "--markdown", str(md), "--html", str(page),
-                 "--junit", str(xml)])
-    mark = (f"INCOMPLETE: reference 0.1.0 comes (in part) from a run that was interrupted "
-            f"before all its clauses had run ({source})")
-
-    assert 1 == code
-    assert source.name == "reference.interrupted.json"
-    assert capsys.readouterr().err.splitlines()[1:] == [mark]
-    markdown = md.read_text().splitlines()
-    assert markdown[0].endswith("(INCOMPLETE)") and f"> ⚠ **{mark}**" in markdown
-    assert "<br>**INCOMPLETE** |" in md.read_text()
-    assert "INCOMPLETE: reference 0.1.0 comes" in page.read_text()
-    suite = ET.parse(xml).getroot().find("testsuite")
-    error = suite.find("testcase[@name='complete run [reference 0.1.0]']/error")
-    assert (mark, "1", "3") == (error.get("message"), suite.get("errors"), suite.get("tests"))
-
-
-def test_report_of_a_complete_run_has_no_mark(tmp_path, capsys):
-    source = _report(tmp_path / "reference.json", interrupted=False)
-
-    assert 0 == main(["report", str(source)])
-    assert "INCOMPLETE" not in str(capsys.readouterr())
-
-
-# ---- the JSON report ----------------------------------------------------------------------
-
-def test_an_interrupted_report_is_marked_and_a_complete_one_is_as_before(tmp_path):
-    complete = json.loads(_report(tmp_path / "a.json", interrupted=False).read_text())
-    partial = json.loads(_report(tmp_path / "b.json", interrupted=True).read_text())
-
-    jsonschema.validate(complete, SCHEMA)
-    jsonschema.validate(partial, SCHEMA)
-    assert "interrupted" not in complete and partial["interrupted"] is True
-    assert (False, True) == (schema.parse(complete, "a").interrupted,
-                             schema.parse(partial, "b").interrupted)
-    with pytest.raises(schema.ReportError, match="'interrupted' is 'yes', not true or false"):
-        schema.parse(partial | {"interrupted": "yes"}, "b")
-
-
-def test_an_interrupted_report_goes_beside_the_complete_one_which_later_replaces_it(tmp_path):
-    complete = _report(tmp_path / "reference.json", interrupted=False).read_bytes()
-    partial = _report(tmp_path / "reference.json", interrupted=True)
-
-    assert complete == (tmp_path / "reference.json").read_bytes()
-    assert partial == tmp_path / "reference.interrupted.json"
-    _report(tmp_path / "reference.json", interrupted=False)
-    assert ["reference.json"] == sorted(p.name for p in tmp_path.iterdir())
-
-
-def test_a_report_stopped_while_it_is_written_leaves_the_old_one_whole(tmp_path, monkeypatch):
-    old = _report(tmp_path / "reference.json", interrupted=False).read_bytes()
-
-    def stopped(source, destination):
-        raise KeyboardInterrupt  # the signal, between writing the new text and renaming it
-
-    monkeypatch.setattr(os, "replace", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        schema.write_text(tmp_path / "reference.json", "{}")
-    assert old == (tmp_path / "reference.json").read_bytes()
-    assert ["reference.json"] == sorted(p.name for p in tmp_path.iterdir())
