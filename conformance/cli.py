@@ -1,57 +1,49 @@
 """The ``lightning-conformance`` command: run the clauses, list them, list the targets.
 
-Exit codes: 0 nothing failed, 1 a clause failed (or could not run), 2 usage error.
+Exit codes: 0 nothing failed, 1 a clause failed (or could not run), 2 usage error; 130 and
+143: SIGINT or SIGTERM stopped ``run``, ``check`` or ``report`` (``session.interrupts``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 from lightning_conformance import flags
+from lightning_conformance.flags import PROG, UsageError
 from lightning_conformance.reports import terminal as _render
-from lightning_conformance.reports.command import add_report_parser
+from lightning_conformance.session import interrupts
 
 __all__ = ["main"]
 
-PROG = "lightning-conformance"
-RUN_DESC = "Run every clause against every installed target (or the ones named)."
-CLAUSES_DESC = "Print the clause registry."
-TARGETS_DESC = "List the targets this environment can check, with their versions."
-DIFF_DESC = ("List every clause whose expectation differs between two Lightning versions' "
-             "contracts, with both expectations in words (from the registry; nothing runs).")
-CHECK_DESC = "Check your own LightningModule against the contract, clause by clause (MOD)."
-SPEC_DESC = ("package.module:Name or path/to/file.py:Name; Name is a LightningModule class "
-             "or a zero-argument factory returning one")
-
-
-class UsageError(Exception):
-    """Bad input from the user: one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, whose errors take the one path of every other usage error (one line,
-    not argparse's usage block). Its subparsers are of this class too."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
+# What the one line of an interrupted command counts.
+_FINISHED = {"run": "clause runs", "check": "checks", "report": "outputs written"}
 
 
 def main(argv: list[str] | None = None) -> int:
     """The ``lightning-conformance`` command; returns its exit code."""
+    command = ""
     try:
-        args, unknown = _parser().parse_known_args(argv)
+        handlers = {"run": _run, "check": _check, "clauses": _clauses, "targets": _targets,
+                    "diff": _diff, "report": _report}
+        args, unknown = flags.parser(handlers).parse_known_args(argv)
+        command = args.command
         if unknown:  # argparse would only know the command's name and point at the top help
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see {PROG} "
-                             f"{args.command} --help)")
+                             f"{command} --help)")
         flags.check_outputs(args)  # before anything runs
-        return args.handler(args)
-    except (UsageError, flags.FlagError) as error:
+        if command not in _FINISHED:
+            return args.handler(args)
+        # pytest stops its session for a KeyboardInterrupt only; the others stop on theirs
+        raising = KeyboardInterrupt if command == "run" else interrupts.Interrupted
+        with interrupts.handling(raising):
+            return args.handler(args)
+    except (KeyboardInterrupt, interrupts.Interrupted) as error:
+        return _interrupted(error, _FINISHED.get(command, ""))
+    except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -61,61 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
-    from lightning_conformance.adapters.base import kit_version
-
-    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"{PROG} {kit_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    run = commands.add_parser("run", help=RUN_DESC, description=RUN_DESC)
-    run.add_argument("--target", action="append", help="target name or module:factory "
-                     "(repeatable; default: every installed target)")
-    run.add_argument("--area", action="append", help="only this area, e.g. HOOK (repeatable)")
-    run.add_argument("--clause", action="append", help="only this clause, e.g. HOOK-007 "
-                     "(repeatable; -k HOOK-007 selects it too)")
-    run.add_argument("--report-dir", default="conformance-report", type=Path,
-                     help="directory for <target>.json reports (default: conformance-report)")
-    run.add_argument("--contract", help="check against this Lightning version's contract")
-    run.add_argument("-k", dest="keyword", help="pytest -k expression to select clauses")
-    run.set_defaults(handler=_run)
-
-    clauses = commands.add_parser("clauses", help=CLAUSES_DESC, description=CLAUSES_DESC)
-    output = clauses.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON")
-    output.add_argument("--markdown", action="store_true", help="print CLAUSES.md")
-    clauses.add_argument("--area", action="append", help="only this area (repeatable)")
-    clauses.set_defaults(handler=_clauses)
-
-    targets = commands.add_parser("targets", help=TARGETS_DESC, description=TARGETS_DESC)
-    targets.set_defaults(handler=_targets)
-
-    diff = commands.add_parser("diff", help=DIFF_DESC, description=DIFF_DESC)
-    diff.add_argument("old", help="the Lightning version you are on, e.g. 2.0")
-    diff.add_argument("new", help="the Lightning version you move to, e.g. 2.6")
-    diff.add_argument("--json", action="store_true", help="print JSON")
-    diff.set_defaults(handler=_diff)
-    _check_parser(commands)
-    add_report_parser(commands, _report)
-    return parser
-
-
-def _check_parser(commands) -> None:
-    check = commands.add_parser("check", help=CHECK_DESC, description=CHECK_DESC)
-    check.add_argument("spec", help=SPEC_DESC)
-    check.add_argument("--datamodule", help="a LightningDataModule class or factory (SPEC form)")
-    check.add_argument("--init-args", dest="init_args_json",
-                       help="JSON object of keyword arguments for the class, e.g. '{\"lr\": 0.01}'")
-    check.add_argument("--target", choices=("lightning", "pytorch_lightning"),
-                       help="the Lightning to run on (default: the one the class derives from)")
-    check.add_argument("--ddp", type=int, default=0, help="processes for the DDP checks (0: skip)")
-    check.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                       help="cuda also runs the mixed-precision check (default: cpu)")
-    check.add_argument("--report-dir", type=Path, help="write a reproduction script per failure")
-    check.add_argument("--json", type=Path, help="write the JSON report to this file (the "
-                       "schema of run's reports: `report` shows it as one more column)")
-    check.add_argument("--junit", type=Path, help="write the results as JUnit XML to this file")
-    check.set_defaults(handler=_check)
+def _interrupted(error: BaseException, noun: str) -> int:
+    """The one line of a command that a signal stopped; exit 128 + the signal's number."""
+    if not isinstance(error, interrupts.Interrupted):
+        signum = interrupts.received()
+        if signum is None:  # a KeyboardInterrupt that no signal of ours raised
+            raise error
+        error = interrupts.Interrupted(signum)
+    print(f"{PROG}: {error.line(noun)}", file=sys.stderr)
+    return error.exit_code
 
 
 def _check(args) -> int:
@@ -179,9 +125,13 @@ def _run(args) -> int:
     capture = _Capture()
     started = time.perf_counter()
     code = pytest.main(_pytest_args(args, targets, areas, clause_ids),
-                       plugins=[capture, Progress()])
+                       plugins=[capture, Progress(), interrupts.StopOnSignal()])
     elapsed = time.perf_counter() - started
+    interrupts.settle()  # from here on only the reports are written; a signal waits for them
     collector = capture.collector
+    signum = interrupts.received()
+    if signum is not None:
+        raise interrupts.stopped_run(collector, args.report_dir, signum)
     if code == pytest.ExitCode.INTERNAL_ERROR:
         print(f"{PROG}: pytest stopped with an internal error (see above)", file=sys.stderr)
         return 1
@@ -192,6 +142,7 @@ def _run(args) -> int:
     except OSError as error:
         raise UsageError(f"--report-dir {args.report_dir}: {error}") from None
     print(_render.run_summary(collector, paths, elapsed))
+    interrupts.raise_if_received(collector.runs())
     failed = any(collector.counts(name)[status]
                  for name in collector.targets for status in ("failed", "error"))
     return 1 if failed or collector.collection_errors or code != pytest.ExitCode.OK else 0

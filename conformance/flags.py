@@ -1,4 +1,6 @@
-"""Checks of command-line flags that need nothing heavy, run before any clause or check.
+"""The command line's flags: the parser of every command, with its one usage-error path
+(``UsageError``: one line, exit 2), and the checks of flags that need nothing heavy, run before
+any clause or check.
 
 A bad flag must cost no time and no work: ``run`` used to find an unusable ``--report-dir``
 only after the whole suite, and ``check`` a ``--ddp 1`` only after importing and building the
@@ -9,14 +11,29 @@ made, so that a run stopped by another bad flag leaves no empty folder behind.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from lightning_conformance.reports.command import OUTPUTS as REPORT_OUTPUTS
 
-__all__ = ["OUTPUTS", "FlagError", "check_outputs", "cuda_device", "ddp_processes", "init_args",
-           "output_path"]
+__all__ = ["OUTPUTS", "PROG", "FlagError", "UsageError", "check_outputs", "cuda_device",
+           "ddp_processes", "init_args", "output_path", "parser"]
+
+PROG = "lightning-conformance"
+DESCRIPTION = "The lightning-conformance command: run the clauses, list them, list the targets."
+RUN_DESC = "Run every clause against every installed target (or the ones named)."
+CLAUSES_DESC = "Print the clause registry."
+TARGETS_DESC = "List the targets this environment can check, with their versions."
+DIFF_DESC = ("List every clause whose expectation differs between two Lightning versions' "
+             "contracts, with both expectations in words (from the registry; nothing runs).")
+CHECK_DESC = "Check your own LightningModule against the contract, clause by clause (MOD)."
+SPEC_DESC = ("package.module:Name or path/to/file.py:Name; Name is a LightningModule class "
+             "or a zero-argument factory returning one")
+
 
 OUTPUT_KINDS = ("file", "dir")
 # The output paths of each command: the flag's dest -> "file" or "dir"
@@ -27,8 +44,20 @@ OUTPUTS = {
 }
 
 
-class FlagError(ValueError):
-    """A flag's value cannot be used; the CLI reports it as a usage error (exit code 2)."""
+class UsageError(Exception):
+    """Bad input from the user: one line, exit code 2 (the CLI's one path to it)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors take the one path of every other usage error (one line,
+    not argparse's usage block). Its subparsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class FlagError(UsageError, ValueError):
+    """A flag's value cannot be used: a usage error (exit code 2)."""
 
 
 def check_outputs(args) -> None:
@@ -105,3 +134,62 @@ def cuda_device() -> None:
     if not torch.cuda.is_available():
         raise FlagError("--device cuda: torch sees no CUDA device on this machine; "
                         "run without --device cuda")
+
+
+def parser(handlers: dict[str, Callable]) -> argparse.ArgumentParser:
+    """The command line of ``lightning-conformance``; ``handlers``: command -> its function."""
+    from lightning_conformance.adapters.base import kit_version
+    from lightning_conformance.reports.command import add_report_parser
+
+    parser = _Parser(prog=PROG, description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"{PROG} {kit_version()}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help=RUN_DESC, description=RUN_DESC)
+    run.add_argument("--target", action="append", help="target name or module:factory "
+                     "(repeatable; default: every installed target)")
+    run.add_argument("--area", action="append", help="only this area, e.g. HOOK (repeatable)")
+    run.add_argument("--clause", action="append", help="only this clause, e.g. HOOK-007 "
+                     "(repeatable; -k HOOK-007 selects it too)")
+    run.add_argument("--report-dir", default="conformance-report", type=Path,
+                     help="directory for <target>.json reports (default: conformance-report)")
+    run.add_argument("--contract", help="check against this Lightning version's contract")
+    run.add_argument("-k", dest="keyword", help="pytest -k expression to select clauses")
+    run.set_defaults(handler=handlers["run"])
+
+    clauses = commands.add_parser("clauses", help=CLAUSES_DESC, description=CLAUSES_DESC)
+    output = clauses.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--markdown", action="store_true", help="print CLAUSES.md")
+    clauses.add_argument("--area", action="append", help="only this area (repeatable)")
+    clauses.set_defaults(handler=handlers["clauses"])
+
+    targets = commands.add_parser("targets", help=TARGETS_DESC, description=TARGETS_DESC)
+    targets.set_defaults(handler=handlers["targets"])
+
+    diff = commands.add_parser("diff", help=DIFF_DESC, description=DIFF_DESC)
+    diff.add_argument("old", help="the Lightning version you are on, e.g. 2.0")
+    diff.add_argument("new", help="the Lightning version you move to, e.g. 2.6")
+    diff.add_argument("--json", action="store_true", help="print JSON")
+    diff.set_defaults(handler=handlers["diff"])
+    _check_parser(commands, handlers["check"])
+    add_report_parser(commands, handlers["report"])
+    return parser
+
+
+def _check_parser(commands, handler: Callable) -> None:
+    check = commands.add_parser("check", help=CHECK_DESC, description=CHECK_DESC)
+    check.add_argument("spec", help=SPEC_DESC)
+    check.add_argument("--datamodule", help="a LightningDataModule class or factory (SPEC form)")
+    check.add_argument("--init-args", dest="init_args_json",
+                       help="JSON object of keyword arguments for the class, e.g. '{\"lr\": 0.01}'")
+    check.add_argument("--target", choices=("lightning", "pytorch_lightning"),
+                       help="the Lightning to run on (default: the one the class derives from)")
+    check.add_argument("--ddp", type=int, default=0, help="processes for the DDP checks (0: skip)")
+    check.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                       help="cuda also runs the mixed-precision check (default: cpu)")
+    check.add_argument("--report-dir", type=Path, help="write a reproduction script per failure")
+    check.add_argument("--json", type=Path, help="write the JSON report to this file (the "
+                       "schema of run's reports: `report` shows it as one more column)")
+    check.add_argument("--junit", type=Path, help="write the results as JUnit XML to this file")
+    check.set_defaults(handler=handler)

@@ -159,8 +159,9 @@ def pytest_sessionfinish(session):
     if current.collector is None:
         return
     report_dir = session.config.getoption("lc_report_dir")
-    if report_dir:
-        current.collector.write(Path(report_dir))
+    if report_dir:  # a session stopped by Ctrl-C writes its reports marked interrupted
+        current.collector.write(Path(report_dir),
+                                interrupted=session.exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -20,6 +20,7 @@ from lightning_conformance.checks._base import (
 )
 from lightning_conformance.checks._context import Context
 from lightning_conformance.reports.model import Result, Subject
+from lightning_conformance.session.interrupts import Interrupted
 
 __all__ = ["DATA_CHECK", "ConformanceError", "ConformanceWarning", "check_module", "evaluate",
            "run_check"]
@@ -152,10 +153,14 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
         if require_data:
             _require_data(ctx)
         results = []
-        for check in registered():
-            results.append(evaluate(ctx, check))
-            if on_result is not None:
-                on_result(results[-1])
+        try:
+            for check in registered():
+                results.append(evaluate(ctx, check))
+                if on_result is not None:
+                    on_result(results[-1])
+        except Interrupted as stop:  # `check` shows the checks that finished
+            stop.finished = list(results)
+            raise
     failed = [r for r in results if r.status == "failed"]
     if failed and on_fail == "raise":
         raise ConformanceError(results)

@@ -22,10 +22,13 @@ from lightning_conformance.reports.model import Result
 from lightning_conformance.reports.terminal import (
     check_header,
     check_summary,
+    result_lines,
     stage_line,
     width,
     wrap,
 )
+from lightning_conformance.session import interrupts
+from lightning_conformance.session.interrupts import Interrupted
 
 __all__ = ["SpecFactory", "load_spec", "run"]
 
@@ -122,7 +125,7 @@ def load_spec(spec: str, init_args: dict | None = None, *, what: str = "SPEC") -
             module, lines, module_name = _import_file(Path(location), what, spec)
         else:
             module, lines, module_name = _import_module(location, what, spec), [], location
-    except CheckInputError:
+    except (CheckInputError, Interrupted):
         raise
     except BaseException as error:  # a user's module may fail to import in any way
         raise CheckInputError(f"{what} {spec!r} does not import: {type(error).__name__}: "
@@ -215,21 +218,28 @@ _STAGES = {
 
 
 def run(args) -> int:
-    """The ``check`` command; returns the exit code (CheckInputError: the input is unusable)."""
+    """The ``check`` command; returns the exit code (CheckInputError: the input is unusable;
+    Interrupted: a signal stopped it, once the checks that finished are shown)."""
     from lightning_conformance.checks import CHECKS, check_module
 
     started = time.perf_counter()
     _check_inputs(args)
-    results = check_module(args.factory, datamodule=args.datamodule_factory,
-                           target=args.target, ddp=args.ddp, device=args.device,
-                           on_fail=None, require_data=True,
-                           on_result=_Stages(args.spec, CHECKS))
+    try:
+        results = check_module(args.factory, datamodule=args.datamodule_factory,
+                               target=args.target, ddp=args.ddp, device=args.device,
+                               on_fail=None, require_data=True,
+                               on_result=_Stages(args.spec, CHECKS))
+    except Interrupted as stop:
+        _show_finished(args, stop)
+        raise
+    interrupts.settle()  # every check is done: a signal now waits for the output
     elapsed = time.perf_counter() - started
     scripts = _writing(_write_scripts, results, args.report_dir) if args.report_dir else {}
     for line in check_summary(results, scripts, elapsed):
         print(line)
     if args.json or args.junit:
         _writing(_write_reports, args, results)
+    interrupts.raise_if_received(results)
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
@@ -242,26 +252,37 @@ def _writing(write, *args):
         raise CheckInputError(f"could not write the results: {error}") from None
 
 
-def _write_reports(args, results: list[Result]) -> None:
-    """The JSON report (the schema ``run`` writes) and JUnit XML (the writer ``report`` uses)."""
+def _show_finished(args, stop: Interrupted) -> None:
+    """Print the checks that finished before the signal (the header and the stage lines are
+    out already); write their incomplete reports."""
+    scripts = _write_scripts(stop.finished, args.report_dir) if args.report_dir else {}
+    for result in stop.finished:
+        for line in result_lines(result, scripts.get(result.clause), width()):
+            print(line)
+    if stop.finished and (args.json or args.junit):
+        written = _write_reports(args, stop.finished, interrupted=True)
+        stop.detail = "incomplete report: " + ", ".join(map(str, written))
+
+
+def _write_reports(args, results: list[Result], interrupted: bool = False) -> list[Path]:
+    """The JSON report (the schema ``run`` writes) and JUnit XML (the writer ``report`` uses);
+    an interrupted check's beside, never over, the files named (``schema.place``)."""
     from lightning_conformance.reports.junit import junit_xml
     from lightning_conformance.reports.matrix import build_matrix, column_of
 
     first = results[0]
     assert first.subject is not None  # check_module names the module on every result
-    report = schema.document(first.subject, first.contract, results, device=args.device)
-    if args.json:
-        schema.write(args.json, report)
+    report = schema.document(first.subject, first.contract, results, device=args.device,
+                             interrupted=interrupted)
+    written = [schema.write(args.json, report)] if args.json else []
     if args.junit:
-        parsed = schema.Report(first.subject, first.contract, report["created"], tuple(results))
-        column = column_of(parsed, (args.json,) if args.json else ())
+        parsed = schema.Report(first.subject, first.contract, report["created"], tuple(results),
+                               interrupted=interrupted)
+        column = column_of(parsed, tuple(written))
         # one column: no other contract to compare with, so no clause registry is needed
-        _write(args.junit, junit_xml(build_matrix([column], registry={})))
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+        xml = junit_xml(build_matrix([column], registry={}))
+        written.append(schema.place(args.junit, xml, interrupted))
+    return written
 
 
 def _write_scripts(results, directory: Path) -> dict[str, Path]:
@@ -269,6 +290,6 @@ def _write_scripts(results, directory: Path) -> dict[str, Path]:
     for result in results:
         if result.status == "failed" and result.reproduction:
             path = directory / f"reproduce_{result.clause.replace('-', '_')}.py"
-            _write(path, result.reproduction)
+            schema.write_text(path, result.reproduction)
             scripts[result.clause] = path
     return scripts

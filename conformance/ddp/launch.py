@@ -11,7 +11,11 @@ node.
 Every launch runs in its own process group with a hard timeout. A rank that crashes or
 hangs turns into a ``DistributedRunError`` naming the rank, its exit status and the end of
 its stderr (a hung rank first dumps its Python stack through ``faulthandler``); then the
-whole group is killed and the harness waits until no process of it is left.
+whole group is killed and the harness waits until no process of it is left. The group is
+killed whatever ends the launch, an exception of this process included: the ranks' own
+group keeps a Ctrl-C of the terminal away from them, so they go only when the harness kills
+them. A SIGINT or SIGTERM that arrives while a rank is being started waits until the rank is
+known (``session.interrupts.deferred``), so that no rank can escape the kill.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any, Protocol
 
 from lightning_conformance.ddp import preload as _ddp_preload
 from lightning_conformance.ddp.worker import RECORD, Phase
+from lightning_conformance.session.interrupts import deferred
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -155,8 +160,9 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     port = loopback_port()
-    ranks = _start_ranks(scenario, target_spec, topology, root, port)
+    ranks: list[Rank] = []  # filled as the ranks start: whatever stops us, all are killed
     try:
+        _start_ranks(scenario, target_spec, topology, root, port, ranks)
         failure = _wait(ranks, timeout)
     finally:
         _kill_group(ranks)
@@ -169,22 +175,21 @@ def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
 
 
 def _start_ranks(scenario: str, target_spec: str, topology: Topology, root: Path,
-                 port: int) -> list[Rank]:
+                 port: int, ranks: list[Rank]) -> None:
+    """Start every rank, appending each to ``ranks`` as soon as it exists."""
     arguments = [scenario, target_spec, str(root)]
     command = [sys.executable, "-c", _RANK_MAIN, *arguments]
-    ranks: list[Rank] = []
     for global_rank in range(topology.processes):
         env = _child_environment() | topology.environment(global_rank, port)
         # Rank 0 leads a new process group (in this session, so that the others may join);
         # every other rank, and anything a rank starts, is in it: one killpg reaches them all.
         group = ranks[0].pid if ranks else 0
-        with open(root / f"rank{global_rank}.stderr", "wb") as stderr:
+        with open(root / f"rank{global_rank}.stderr", "wb") as stderr, deferred():
             if _ddp_preload.enabled():  # the kill matrix: fork from a server with torch loaded
                 ranks.append(_ddp_preload.start_rank(arguments, env, stderr.name, group))
                 continue
             ranks.append(subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
                                           stdout=stderr, stderr=stderr, process_group=group))
-    return ranks
 
 
 def _child_environment() -> dict[str, str]:

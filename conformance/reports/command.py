@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lightning_conformance.reports.schema import ReportError
+from lightning_conformance.reports.schema import ReportError, write_text
+from lightning_conformance.session.interrupts import Interrupted
 
 __all__ = ["OUTPUTS", "REPORT_DESC", "add_report_parser", "write_reports"]
 
@@ -30,7 +31,8 @@ def add_report_parser(commands, handler) -> None:
 
 
 def write_reports(args) -> int:
-    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done.
+    """Load the matrix of ``args.paths`` and write each rendering asked for; 0 when done, 1
+    when a report comes from an interrupted run (every rendering marks its column).
 
     Every file that is no readable report is named on stderr with the reason, and the rest
     are read; ReportError when none is left.
@@ -47,12 +49,19 @@ def write_reports(args) -> int:
         _tell([f"lightning-conformance: cannot read {error}" for error in unreadable])
     renderers = {"markdown": markdown, "html": html_page, "junit": junit_xml}
     wanted = {name: getattr(args, name) for name in renderers if getattr(args, name)}
-    for name, destination in (wanted or {"markdown": "-"}).items():
-        _write(renderers[name](matrix), destination)
-    written = [path for path in wanted.values() if path != "-"]
+    written: list[str] = []
+    try:
+        for name, destination in (wanted or {"markdown": "-"}).items():
+            _write(renderers[name](matrix), destination)
+            written.append(destination)
+    except Interrupted as stop:  # each output is whole or absent (write_text)
+        stop.finished = written
+        stop.detail = f"wrote {', '.join(written)}" if written else "nothing written"
+        raise
+    written = [path for path in written if path != "-"]
     _tell([f"{len(matrix.columns)} report(s), {len(matrix.rows)} clauses"
-           + (f": wrote {', '.join(written)}" if written else "")])
-    return 0
+           + (f": wrote {', '.join(written)}" if written else ""), *matrix.incomplete])
+    return 1 if matrix.incomplete else 0
 
 
 def _tell(lines: list[str]) -> None:
@@ -70,6 +79,6 @@ def _write(text: str, destination: str) -> None:
     path = Path(destination)
     try:  # checked before reading; writing may still fail (a full disk)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
     except OSError as error:
         raise ReportError(f"could not write {destination}: {error.strerror}") from None

@@ -38,6 +38,7 @@ def html_page(matrix: Matrix) -> str:
         f"{escape(matrix.subjects)} · generated {created}</span>",
         _filters(matrix),
         "</header><main>",
+        *(f'<p class="k-failed">⚠\ufe0e {escape(mark)}</p>' for mark in matrix.incomplete),
         _legend(),
         _table(matrix),
         _changes(matrix),
@@ -98,6 +99,9 @@ def _table(matrix: Matrix) -> str:
 def _column_header(column, counts: dict) -> str:
     contract = (f'<span class="contract">contract {escape(column.contract)}</span>'
                 if column.names_contract else "")
+    if column.interrupted:  # its counts are those of a part of the run
+        contract += '<span class="contract k-failed">INCOMPLETE</span>'
+
     name, detail = column.heading
     tally = " ".join(f'<span class="k-{kind}" title="{_word(kind)}">{SYMBOLS[kind]}&nbsp;'
                      f"{count}</span>" for kind, count in counts.items() if count)

@@ -3,7 +3,9 @@
 One ``<testsuite>`` per column of the matrix (a target at a version, or a module on a
 target), one ``<testcase>`` per clause with ``classname`` = area and ``name`` = "ID [column]".
 Failures carry the message, skips and known deviations a ``<skipped>`` with the reason, as
-pytest's own junitxml does; a warning goes to ``<system-out>``. Every text passes through
+pytest's own junitxml does; a warning goes to ``<system-out>``. The suite of a run that a
+signal stopped has one more test case, in error, that says so: a CI viewer must not show
+an interrupted run as a green one. Every text passes through
 ``_clean``: a message may hold anything a user's exception holds (ANSI colour escapes,
 control characters), and XML 1.0 cannot hold those at all, not even escaped.
 """
@@ -58,6 +60,10 @@ def _suite(matrix: Matrix, index: int, column) -> ET.Element:
                "skipped": "skipped", "deviation": "skipped"}.get(cell.kind)
         if key:
             counts[key] += 1
+    if column.interrupted:
+        suite.append(_incomplete(column))
+        counts["tests"] += 1
+        counts["errors"] += 1
     for name, count in counts.items():
         suite.set(name, str(count))
     suite.set("time", f"{duration:.3f}")
@@ -71,8 +77,17 @@ def _properties(column) -> list[tuple[str, str]]:
         found.append(("subject_version", subject.version))
     if subject.runs_on is not None:
         found.append(("runs_on", subject.runs_on.label))
-    return found + [("contract_version", column.contract),
-                    ("reports", " ".join(map(str, column.paths)))]
+    found += [("contract_version", column.contract),
+              ("reports", " ".join(map(str, column.paths)))]
+    return found + ([("interrupted", "true")] if column.interrupted else [])
+
+
+def _incomplete(column) -> ET.Element:
+    case = ET.Element("testcase", classname="lightning-conformance",
+                      name=_clean(f"complete run [{column.label}]"), time="0.000")
+    ET.SubElement(case, "error", message=_clean(column.incomplete),
+                  type="interrupted").text = _clean(column.incomplete)
+    return case
 
 
 def _case(row, column, cell, result) -> ET.Element:

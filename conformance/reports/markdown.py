@@ -29,8 +29,11 @@ MAX_MESSAGE_LINES = 40  # a job summary must stay short; the HTML page shows eve
 def markdown(matrix: Matrix) -> str:
     """The whole Markdown page for ``matrix``."""
     reasons: dict[str, int] = {}  # reason text -> its number, in order of first use
-    lines = [f"# Lightning conformance: {len(matrix.rows)} clauses × {matrix.subjects}", "",
-             "Legend: " + " · ".join(f"{SYMBOLS[k]} {WORDS[k]}" for k in KINDS), ""]
+    title = f"# Lightning conformance: {len(matrix.rows)} clauses × {matrix.subjects}"
+    lines = [title + (" (INCOMPLETE)" if matrix.incomplete else ""), ""]
+    lines += [f"> ⚠ **{_text(mark)}**" for mark in matrix.incomplete]  # counts of a part only
+    lines += [""] if matrix.incomplete else []
+    lines += ["Legend: " + " · ".join(f"{SYMBOLS[k]} {WORDS[k]}" for k in KINDS), ""]
     lines += _counts(matrix) + [""]
     for area in matrix.areas:
         lines += _area(matrix, area, reasons) + [""]
@@ -41,6 +44,7 @@ def markdown(matrix: Matrix) -> str:
 def _header(matrix: Matrix, first: str) -> list[str]:
     labels = [f"{_text(c.heading[0])}<br>{_text(c.heading[1])}"
               + (f"<br><sub>contract {_text(c.contract)}</sub>" if c.names_contract else "")
+              + ("<br>**INCOMPLETE**" if c.interrupted else "")
               for c in matrix.columns]
     return [f"| {first} | " + " | ".join(labels) + " |",
             "|---|" + "---:|" * len(labels)]

@@ -55,6 +55,7 @@ class Column:
     paths: tuple[Path, ...]
     created: str
     results: dict[str, Result] = field(repr=False)  # clause id -> its result
+    interrupted: bool = False  # a report of it comes from a run a signal stopped
 
     @property
     def label(self) -> str:
@@ -78,6 +79,15 @@ class Column:
     @property
     def contract_version(self) -> Version:
         return _version(self.contract)
+
+    @property
+    def incomplete(self) -> str:
+        """What every rendering says of an interrupted column ("" for a complete one)."""
+        if not self.interrupted:
+            return ""
+        where = f" ({' '.join(map(str, self.paths))})" if self.paths else ""
+        return (f"INCOMPLETE: {self.label} comes (in part) from a run that was interrupted "
+                f"before all its clauses had run{where}")
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,11 @@ class Matrix:
             counts[row.cells[index].kind] += 1
         return counts
 
+    @property
+    def incomplete(self) -> list[str]:
+        """The mark of every interrupted column, in column order."""
+        return [column.incomplete for column in self.columns if column.interrupted]
+
     def cells_of(self, *kinds: str):
         """Every (row, column, cell) whose cell is one of ``kinds``, row by row."""
         for row in self.rows:
@@ -147,7 +162,7 @@ def find_reports(paths) -> list[Path]:
 def column_of(report: Report, paths: tuple[Path, ...] = ()) -> Column:
     """The column of one report."""
     return Column(report.subject, report.contract, paths, report.created,
-                  {result.clause: result for result in report.results})
+                  {result.clause: result for result in report.results}, report.interrupted)
 
 
 def load_reports(paths, unreadable: list[ReportError] | None = None) -> list[Column]:
@@ -171,7 +186,8 @@ def load_reports(paths, unreadable: list[ReportError] | None = None) -> list[Col
         if key in columns:
             older = columns[key]
             column = Column(*key, older.paths + column.paths, column.created,
-                            {**older.results, **column.results})
+                            {**older.results, **column.results},
+                            older.interrupted or column.interrupted)
         columns[key] = column
     return sorted(columns.values(), key=_column_order)
 

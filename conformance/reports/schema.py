@@ -7,11 +7,20 @@ with version 2 has the same name.
 
 ``read`` is the one reader: a file it cannot use (not JSON, a schema version it does not know,
 a field missing or of the wrong type) raises ReportError naming the file and the reason.
+
+A report of a run that a signal stopped carries ``"interrupted": true``: its results are real
+verdicts, but the clauses that had not run yet are missing. The field is optional (absent:
+false), so every report written before it still reads and validates, and a reader that knows
+only the older schema rejects an interrupted report rather than take it for a complete one.
+Such a report never takes the name of a complete one (``destination``), and every report is
+written to a temporary name in its folder and renamed into place (``write_text``), so that a
+complete report is never replaced by a partial or half-written file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,11 +35,14 @@ __all__ = [
     "Report",
     "ReportError",
     "counts",
+    "destination",
     "document",
     "may_be_report",
     "parse",
+    "place",
     "read",
     "write",
+    "write_text",
 ]
 
 SCHEMA_ID = "https://lightning-conformance.invalid/schema/report/2"
@@ -55,6 +67,7 @@ class Report:
     created: str
     results: tuple[Result, ...]
     stale: tuple[str, ...] = ()
+    interrupted: bool = False  # a signal stopped the run: clauses are missing
 
 
 def counts(results: Iterable[Result]) -> dict[str, int]:
@@ -66,13 +79,14 @@ def counts(results: Iterable[Result]) -> dict[str, int]:
 
 
 def document(subject: Subject, contract: str, results: list[Result], *, device: str,
-             stale: Iterable[str] = ()) -> dict:
-    """The JSON report of ``results`` on ``subject``, checked against ``contract``."""
+             stale: Iterable[str] = (), interrupted: bool = False) -> dict:
+    """The JSON report of ``results`` on ``subject``, checked against ``contract``;
+    ``interrupted``: a signal stopped the run before every clause ran."""
     import torch
 
     from lightning_conformance.adapters.base import kit_version
 
-    return {
+    report = {
         "$schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
         "kit_version": kit_version(),
@@ -87,11 +101,46 @@ def document(subject: Subject, contract: str, results: list[Result], *, device: 
         "stale_deviations": list(stale),
         "clauses": [result.as_dict() for result in results],
     }
+    if interrupted:  # only then: a complete report stays what every version 2 reader knows
+        report["interrupted"] = True
+    return report
+
+
+def destination(path: Path, interrupted: bool) -> Path:
+    """Where a report meant for ``path`` goes: ``NAME.interrupted.json`` for an interrupted
+    run, so that it never replaces the complete report of an earlier run."""
+    return path.with_name(f"{path.stem}.interrupted{path.suffix}") if interrupted else path
 
 
 def write(path: Path, report: dict) -> Path:
+    """Write ``report`` for ``path`` (``place``); return where it went."""
+    return place(path, json.dumps(report, indent=2) + "\n", bool(report.get("interrupted")))
+
+
+def place(path: Path, text: str, interrupted: bool) -> Path:
+    """Write the report ``text`` meant for ``path`` at its ``destination``; return where it
+    went. A complete report removes the interrupted one of an earlier run beside it, which it
+    supersedes (else every later ``report`` of the folder would show that run as well)."""
+    written = write_text(destination(path, interrupted), text)
+    if not interrupted:
+        destination(path, True).unlink(missing_ok=True)
+    return written
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place: a reader
+    (and a run stopped halfway) sees the old file or the new one, never a part of either."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder: rename is atomic
+    try:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -143,8 +192,11 @@ def _parse(data) -> Report:
     contract = _field(data, "contract_version", str)
     results = tuple(_result(entry, index, subject, contract)
                     for index, entry in enumerate(_field(data, "clauses", list), 1))
+    interrupted = data.get("interrupted", False)
+    if not isinstance(interrupted, bool):
+        raise ReportError(f"'interrupted' is {interrupted!r}, not true or false")
     return Report(subject, contract, data.get("created", ""), results,
-                  tuple(data.get("stale_deviations") or ()))
+                  tuple(data.get("stale_deviations") or ()), interrupted)
 
 
 def _field(data: dict, name: str, kind: type, what: str = "the report"):

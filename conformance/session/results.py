@@ -60,14 +60,23 @@ class ResultCollector:
                       contract=contract, duration=sum(c.duration for c in cases),
                       cases=tuple(cases))
 
+    def runs(self) -> list[Result]:
+        """Every clause run of the session: the results of every target."""
+        return [result for target in self.targets for result in self.results(target)]
+
     def counts(self, target: str, area: str | None = None) -> dict[str, int]:
         return schema.counts(self.results(target, area))
 
-    def report(self, target: str) -> dict:
+    def report(self, target: str, interrupted: bool = False) -> dict:
         return schema.document(self.subject(target), self.contract(target),
                                self.results(target), device=device(),
-                               stale=self.stale[target])
+                               stale=self.stale[target], interrupted=interrupted)
 
-    def write(self, directory: Path) -> list[Path]:
-        return [schema.write(directory / f"{target}.json", self.report(target))
-                for target in self.targets]
+    def write(self, directory: Path, interrupted: bool = False) -> list[Path]:
+        """One report per target, ``<target>.json``; return the paths written.
+
+        An interrupted run writes ``<target>.interrupted.json`` instead (``schema.write``),
+        only for the targets that ran a clause, and keeps a complete ``<target>.json``.
+        """
+        return [schema.write(directory / f"{target}.json", self.report(target, interrupted))
+                for target in self.targets if self.cases[target] or not interrupted]
