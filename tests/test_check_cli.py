@@ -129,6 +129,7 @@ def test_a_file_spec_is_imported_by_path(capsys):
 def test_a_checkpoint_that_weights_only_refuses_is_never_unpickled(capsys, monkeypatch, tmp_path):
     tripwire = tmp_path / "unpickled.txt"  # written by anything that unpickles the checkpoint
     monkeypatch.setenv("LCK_TEST_TRIPWIRE", str(tripwire))
+    monkeypatch.setenv("COLUMNS", "1000")  # the located path on one line
     code, out, err = _check(capsys, "tests.fixtures.tripwire:make_tripwire")
     skipped = "the checkpoint holds objects that torch.load(weights_only=True) refuses (MOD-023"
 

@@ -61,7 +61,9 @@ def test_a_signal_during_report_leaves_whole_outputs_and_one_line(
     assert ["m.md"] == sorted(p.name for p in (tmp_path / "out").iterdir())  # no temp file
 
 
-def test_report_marks_an_interrupted_run_in_every_rendering_and_exits_1(tmp_path, capsys):
+def test_report_marks_an_interrupted_run_in_every_rendering_and_exits_1(tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # the stderr lines unwrapped
     source = write_report(tmp_path / "reference.json", interrupted=True)
     md, page, xml = tmp_path / "m.md", tmp_path / "p.html", tmp_path / "j.xml"
     code = main(["report", str(source), "--markdown", str(md), "--html", str(page),
