@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from lightning_conformance.checks._base import CheckInputError
+from lightning_conformance.checks._timeout import run_timeout
 from lightning_conformance.reports import schema
 from lightning_conformance.reports.model import Result
 from lightning_conformance.reports.terminal import check_summary
@@ -155,6 +156,7 @@ def _validate(args) -> None:
 
 
 def _check_inputs(args) -> None:
+    args.fit_timeout = run_timeout(args.fit_timeout, "--fit-timeout")  # before any import
     args.init_args = _init_args(args.init_args_json)
     args.factory = load_spec(args.spec, args.init_args)
     args.datamodule_factory = (load_spec(args.datamodule, what="--datamodule")
@@ -170,7 +172,7 @@ def run(args) -> int:
     _check_inputs(args)
     results = check_module(args.factory, datamodule=args.datamodule_factory,
                            target=args.target, ddp=args.ddp, device=args.device,
-                           on_fail=None, require_data=True)
+                           on_fail=None, require_data=True, fit_timeout=args.fit_timeout)
     elapsed = time.perf_counter() - started
     scripts = _write_scripts(results, args.report_dir) if args.report_dir else {}
     for line in check_summary(args.spec, results, scripts, elapsed):
