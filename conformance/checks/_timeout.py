@@ -103,7 +103,7 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
         # more, so that nothing cuts the restoring short.
         self._done = True
         if self._watchdog is not None:
-            self._stop_watchdog()
+            self._stop_watchdog(self._watchdog)
         if self._restore:
             self._disarm(*self._restore)
         if self.where:  # whatever ended the run, it had run out of time
@@ -146,9 +146,10 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread),
                                                        ctypes.py_object(RunTimeout))
 
-    def _stop_watchdog(self) -> None:
+    def _stop_watchdog(self, watchdog: threading.Thread) -> None:
         with self._lock:  # once we hold it, the watchdog has fired or never will
             self._wake.set()
+        watchdog.join()  # it returns at once now: no thread outlives the block
         # one it fired that has not been raised yet would be raised after the block: drop it
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
 
