@@ -6,6 +6,7 @@ seen hanging, not at a time counted from the launch.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -144,10 +145,17 @@ def test_a_clause_run_leaves_no_process_behind(preload):
     (LCK_DDP_PRELOAD, the kill matrix's way): once pytest exits, nothing of its session lives."""
     command = [sys.executable, "-m", "pytest", "conformance/clauses/test_ddp_stages.py", "-q",
                "-p", "no:cacheprovider", "-p", "no:randomly", "--target", "reference"]
-    run = subprocess.Popen(command, cwd=ROOT, env=os.environ | {"LCK_DDP_PRELOAD": preload},
+    # no DDP scenario of that file hangs: the launches' time limit only bounds a broken one
+    env = os.environ | {"LCK_DDP_PRELOAD": preload, "LCK_DDP_TIMEOUT": str(GENEROUS)}
+    run = subprocess.Popen(command, cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            start_new_session=True)
-    output, _ = run.communicate(timeout=GENEROUS)
+    try:
+        output, _ = run.communicate(timeout=GENEROUS)
+    finally:
+        if run.poll() is None:  # it ran past the bound: end its whole session
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
     assert 0 == run.returncode, output[-3000:]
     # a process still exiting (a rank being reaped, the preload server reading its EOF) is no
     # leak; one that stays is, whatever the bound on the wait
