@@ -12,12 +12,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from lightning_conformance import check_module, parametrize_with_checks
 from lightning_conformance.checks import CheckInputError
-from lightning_conformance.checks._timeout import time_limit
+from lightning_conformance.checks._timeout import RunTimeout, time_limit
 from lightning_conformance.cli import main
 from tests.conftest import ROOT, run_cli
 from tests.fixtures import hung_modules
@@ -202,3 +203,26 @@ def test_a_limit_inside_an_outer_timer_gives_it_back(alarm_state):
 
     assert outer is signal.getsignal(signal.SIGALRM)
     assert 0 < delay <= 3000
+
+
+def _wait_in_the_test() -> None:
+    threading.Event().wait(SUBPROCESS)  # returns only if the limit never fires
+
+
+def test_a_limit_stops_a_wait_and_names_the_line(alarm_state):
+    with pytest.raises(RunTimeout) as stopped:
+        with time_limit(0.01):
+            _wait_in_the_test()
+
+    assert "it hung in _wait_in_the_test at tests/test_hangs.py:" in str(stopped.value)
+    assert "Event().wait(SUBPROCESS)" in str(stopped.value)
+    assert (0.0, 0.0) == signal.getitimer(signal.ITIMER_REAL)
+
+
+def test_an_interrupt_after_the_limit_fired_stays_an_interrupt(alarm_state):
+    with pytest.raises(KeyboardInterrupt):
+        with time_limit(0.01):
+            try:
+                _wait_in_the_test()
+            except RunTimeout:
+                raise KeyboardInterrupt from None

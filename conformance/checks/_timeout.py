@@ -36,6 +36,7 @@ ENV = "LCK_FIT_TIMEOUT"
 DEFAULT_TIMEOUT = 300.0
 # Appended to the failure of a run that hit its limit.
 HINT = "if it is only slow, raise the limit with --fit-timeout, fit_timeout= or LCK_FIT_TIMEOUT"
+_SIGNALS = hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer")  # not on Windows
 _THREAD = ("; it ran outside the main thread, where a call blocked in C is stopped only when "
            "it returns")
 # Packages whose frames are not the module's own: a hang is located in the user's code.
@@ -77,7 +78,7 @@ def run_timeout(value: float | str | None, where: str = "fit_timeout") -> float:
 
 class time_limit:  # a ``with`` statement's helper, named like contextlib's (``suppress``)
     """``with time_limit(seconds):`` raises ``RunTimeout`` in the body once ``seconds`` pass;
-    the ``RunTimeout`` that leaves the block says where the body was (``describe``)."""
+    the ``RunTimeout`` that leaves the block says where the body was. 0 seconds: no limit."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -90,7 +91,7 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
         self._lock = threading.Lock()  # the watchdog fires under it, only while the run goes on
 
     def __enter__(self) -> time_limit:
-        if self.seconds and threading.current_thread() is threading.main_thread():
+        if self.seconds and _SIGNALS and threading.current_thread() is threading.main_thread():
             self._arm()
         elif self.seconds:
             self._watchdog = threading.Thread(target=self._watch, args=(threading.get_ident(),),
@@ -106,7 +107,9 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
             self._stop_watchdog(self._watchdog)
         if self._restore:
             self._disarm(*self._restore)
-        if self.where:  # whatever ended the run, it had run out of time
+        if self.where and not isinstance(error, (KeyboardInterrupt, SystemExit)):
+            # whatever else ended the run (Lightning may wrap the RunTimeout), it ran out of
+            # time; an interrupt or an exit goes on as it is
             cause = None if isinstance(error, RunTimeout) else error
             summary = f"it hung in {self.function} and was stopped after {self.seconds:g} s"
             raise RunTimeout(f"did not finish within {self.seconds:g} s: {self.where}",
