@@ -73,10 +73,14 @@ def test_the_environment_variable_sets_the_limit():
     assert "did not finish within 5 s" in flat
 
 
-# check_module from Python: two hung modules in the main thread, one in another thread.
+# check_module from Python: two hung modules in the main thread, one in another thread; and
+# the mixed-precision fit of a module whose fit hung (it would hang the same way).
 PYTHON = """
-import json, sys, threading
+import json, sys, tempfile, threading
+from pathlib import Path
 from lightning_conformance import check_module
+from lightning_conformance.checks._base import Skipped
+from lightning_conformance.checks._context import Context
 from tests.fixtures import hung_modules
 
 found, limit = {}, float(sys.argv[1])
@@ -91,6 +95,12 @@ thread = threading.Thread(target=check, args=("BusyLoop",))
 thread.start()
 thread.join()
 found["threads"] = [t.name for t in threading.enumerate()]
+with tempfile.TemporaryDirectory() as root:
+    context = Context(hung_modules.Sleeps, root=Path(root), fit_timeout=limit)
+    try:
+        context.require("mixed", "MOD-028")
+    except Skipped as skip:
+        found["mixed"] = {"skip": str(skip), "ran": "mixed" in vars(context)}
 print(json.dumps(found))
 """
 
@@ -122,6 +132,13 @@ def test_check_module_stops_a_busy_loop_in_another_thread_and_leaves_no_thread(f
                           _line(hung_modules.BusyLoop, "while True"))
     assert "outside the main thread" in message
     assert ["MainThread"] == from_python["threads"]
+
+
+def test_a_fit_that_hung_is_not_run_again_in_mixed_precision(from_python):
+    skip = from_python["mixed"]["skip"]
+
+    assert "MOD-010 reports it: it hung in training_step" in skip, skip
+    assert not from_python["mixed"]["ran"]
 
 
 SUITE = f"""
