@@ -1,9 +1,10 @@
 """`check` under a hung training_step: the run is stopped at its time limit and fails MOD-010
 with where it hung, and the other checks still give their verdicts.
 
-Every hung module runs in a subprocess with a generous timeout of its own, so that a limit
-that does not work fails the test instead of hanging the suite. The assertions are on the
-outcome, never on how long it took.
+No test depends on how fast the machine is. Most give a generous limit and, once the module
+is seen hanging (it touches a file), send the process SIGALRM: what the limit's timer sends
+when it expires. The others assert only what any expiry gives. Every process has a timeout
+and is killed with its session if it outlives it.
 """
 
 import inspect
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -20,61 +22,87 @@ from lightning_conformance import check_module, parametrize_with_checks
 from lightning_conformance.checks import CheckInputError
 from lightning_conformance.checks._timeout import RunTimeout, time_limit
 from lightning_conformance.cli import main
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
 from tests.fixtures import hung_modules
 
 HUNG = "tests.fixtures.hung_modules"
-LIMIT = "5"  # short, so that the tests end soon; nothing asserts that it took 5 s
-SUBPROCESS = 600  # seconds: the limit of every process a test starts
+GENEROUS = 600  # seconds: a limit that only a hang reaches, and every wait's bound
+CLI = [sys.executable, "-m", "lightning_conformance.cli"]
+
+
+def _wait_for(condition) -> bool:
+    deadline = time.monotonic() + GENEROUS
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def _stopping_hangs(command, hangs, tmp_path, env=None, cwd=ROOT):
+    """Run ``command``; each time the module reaches the next of ``hangs`` (it touches that
+    file), send the process SIGALRM. (returncode, stdout, stderr)."""
+    env = (env or os.environ) | {hung_modules.HANG_DIR: str(tmp_path)}
+    process = subprocess.Popen(command, cwd=cwd, env=env, text=True, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for marker in (tmp_path / hang for hang in hangs):
+            _wait_for(lambda marker=marker: marker.exists() or process.poll() is not None)
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGALRM)
+        out, err = process.communicate(timeout=GENEROUS)
+    finally:
+        if process.poll() is None:  # past its bound: end it and whatever it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode, out, err
 
 
 def _line(module: type, text: str) -> str:
     """``hung_modules.py:N``, N the line of training_step whose source contains ``text``."""
     lines, first = inspect.getsourcelines(module.training_step)
-    number = first + next(i for i, line in enumerate(lines) if text in line)
-    return f"hung_modules.py:{number}"
+    return f"hung_modules.py:{first + next(i for i, line in enumerate(lines) if text in line)}"
 
 
 def _verdicts(out: str) -> dict[str, str]:
     """``{"MOD-001": "passed", ...}`` from check's report."""
-    return {line.split()[0]: line.split()[1] for line in out.splitlines()
+    return {line.split()[0]: line.split()[1].lower() for line in out.splitlines()
             if line.startswith("MOD-")}
 
 
 def _assert_hang_reported(verdicts: dict[str, str], mod_010: str, where: str) -> None:
-    assert "FAILED" == verdicts["MOD-010"].upper(), mod_010
-    assert where in mod_010 and "training_step" in mod_010, mod_010
+    assert "failed" == verdicts["MOD-010"], mod_010
+    assert f"it hung in training_step at tests/fixtures/{where}" in mod_010, mod_010
     # the runs that do not train still ran, on new Trainers, after the stopped fit
-    assert {"passed"} == {verdicts[c].lower() for c in ("MOD-001", "MOD-011", "MOD-012",
-                                                         "MOD-013")}
-    assert "skipped" == verdicts["MOD-014"].lower()  # it needs the fit that hung
+    assert {"passed"} == {verdicts[c] for c in ("MOD-001", "MOD-011", "MOD-012", "MOD-013")}
+    assert "skipped" == verdicts["MOD-014"]  # it needs the fit that hung
 
 
-def test_a_busy_loop_in_training_step_fails_mod_010_at_its_line():
-    result = run_cli("check", f"{HUNG}:BusyLoop", "--fit-timeout", LIMIT, timeout=SUBPROCESS)
-    verdicts = _verdicts(result.stdout)
+def test_a_hung_training_step_fails_mod_010_at_its_line(tmp_path):
+    code, out, err = _stopping_hangs(
+        [*CLI, "check", f"{HUNG}:BusyLoop", "--fit-timeout", str(GENEROUS)], ["BusyLoop"],
+        tmp_path)
+    flat = " ".join(out.split())
+
+    assert 1 == code, out + err
+    _assert_hang_reported(_verdicts(out), flat, _line(hung_modules.BusyLoop, "while True"))
+    assert f"trainer.fit did not finish within {GENEROUS} s: it hung in training_step" in flat
+    assert "MOD-010 reports it: it hung in training_step and was stopped after" in flat
+    assert "Traceback" not in err, err
+
+
+def test_the_environment_variable_sets_the_limit_and_it_expires():
+    env = os.environ | {"LCK_FIT_TIMEOUT": "5"}
+    result = subprocess.run([*CLI, "check", f"{HUNG}:BusyLoop"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=GENEROUS)
     flat = " ".join(result.stdout.split())
 
+    # the timer's own expiry: wherever the fit then was, it cannot have finished
     assert 1 == result.returncode, result.stdout + result.stderr
-    _assert_hang_reported(verdicts, flat, _line(hung_modules.BusyLoop, "while True"))
-    assert "trainer.fit did not finish within 5 s: it hung in training_step at" in flat
-    assert "MOD-010 reports it: it hung in training_step and was stopped after 5 s" in flat
-    assert "Traceback" not in result.stderr, result.stderr
+    assert "failed" == _verdicts(result.stdout)["MOD-010"]
+    assert "trainer.fit did not finish within 5 s" in flat
 
 
-def test_the_environment_variable_sets_the_limit():
-    env = os.environ | {"LCK_FIT_TIMEOUT": LIMIT}
-    result = run_cli("check", f"{HUNG}:Sleeps", env=env, timeout=SUBPROCESS)
-    flat = " ".join(result.stdout.split())
-
-    assert 1 == result.returncode, result.stdout + result.stderr
-    _assert_hang_reported(_verdicts(result.stdout), flat,
-                          _line(hung_modules.Sleeps, "time.sleep"))
-    assert "did not finish within 5 s" in flat
-
-
-# check_module from Python: two hung modules in the main thread, one in another thread; and
-# the mixed-precision fit of a module whose fit hung (it would hang the same way).
+# check_module from Python: three hung modules in the main thread (one swallows the first
+# stop; one is asked for its mixed-precision fit), then one in another thread.
 PYTHON = """
 import json, sys, tempfile, threading
 from pathlib import Path
@@ -83,55 +111,45 @@ from lightning_conformance.checks._base import Skipped
 from lightning_conformance.checks._context import Context
 from tests.fixtures import hung_modules
 
-found, limit = {}, float(sys.argv[1])
+found, generous, short = {}, float(sys.argv[1]), float(sys.argv[2])
 
-def check(name):
+def check(name, limit):
     results = check_module(getattr(hung_modules, name), on_fail=None, fit_timeout=limit)
     found[name] = {r.clause: [r.status, r.message] for r in results}
 
-check("WaitsForever")
-check("SwallowsTheFirstStop")
-thread = threading.Thread(target=check, args=("BusyLoop",))
-thread.start()
-thread.join()
-found["threads"] = [t.name for t in threading.enumerate()]
+check("WaitsForever", generous)
+check("SwallowsTheFirstStop", generous)
 with tempfile.TemporaryDirectory() as root:
-    context = Context(hung_modules.Sleeps, root=Path(root), fit_timeout=limit)
+    context = Context(hung_modules.Sleeps, root=Path(root), fit_timeout=generous)
     try:
         context.require("mixed", "MOD-028")
     except Skipped as skip:
         found["mixed"] = {"skip": str(skip), "ran": "mixed" in vars(context)}
+thread = threading.Thread(target=check, args=("BusyLoop", short))
+thread.start()
+thread.join()
+found["threads"] = [t.name for t in threading.enumerate()]
 print(json.dumps(found))
 """
 
 
 @pytest.fixture(scope="module")
-def from_python():
-    result = subprocess.run([sys.executable, "-c", PYTHON, LIMIT], cwd=ROOT, capture_output=True,
-                            text=True, timeout=SUBPROCESS)
-    assert 0 == result.returncode, result.stderr[-3000:]
-    return json.loads(result.stdout.splitlines()[-1])
+def from_python(tmp_path_factory):
+    hangs = ["WaitsForever", "SwallowsTheFirstStop", "SwallowsTheFirstStop.swallowed", "Sleeps"]
+    code, out, err = _stopping_hangs([sys.executable, "-c", PYTHON, str(GENEROUS), "5"], hangs,
+                                     tmp_path_factory.mktemp("hangs"))
+    assert 0 == code, err[-3000:]
+    return json.loads(out.splitlines()[-1])
 
 
 @pytest.mark.parametrize(("name", "text"), [("WaitsForever", "Event().wait()"),
                                              ("SwallowsTheFirstStop", "while True")])
 def test_check_module_stops_a_hung_run_in_the_main_thread(from_python, name, text):
     results = from_python[name]
-    message = results["MOD-010"][1]
+    verdicts = {clause: status for clause, (status, _) in results.items()}
 
-    _assert_hang_reported({c: status for c, (status, _) in results.items()}, message,
+    _assert_hang_reported(verdicts, results["MOD-010"][1],
                           _line(getattr(hung_modules, name), text))
-    assert "outside the main thread" not in message
-
-
-def test_check_module_stops_a_busy_loop_in_another_thread_and_leaves_no_thread(from_python):
-    results = from_python["BusyLoop"]
-    message = results["MOD-010"][1]
-
-    _assert_hang_reported({c: status for c, (status, _) in results.items()}, message,
-                          _line(hung_modules.BusyLoop, "while True"))
-    assert "outside the main thread" in message
-    assert ["MainThread"] == from_python["threads"]
 
 
 def test_a_fit_that_hung_is_not_run_again_in_mixed_precision(from_python):
@@ -141,28 +159,37 @@ def test_a_fit_that_hung_is_not_run_again_in_mixed_precision(from_python):
     assert not from_python["mixed"]["ran"]
 
 
+def test_check_module_stops_a_busy_loop_in_another_thread_and_leaves_no_thread(from_python):
+    status, message = from_python["BusyLoop"]["MOD-010"]
+
+    assert ("failed", True) == (status, "did not finish within 5 s" in message), message
+    assert "outside the main thread" in message
+    assert ["MainThread"] == from_python["threads"]
+
+
 SUITE = f"""
 from lightning_conformance import parametrize_with_checks
 from tests.fixtures.hung_modules import BusyLoop
 
 
-@parametrize_with_checks([BusyLoop], fit_timeout={LIMIT})
+@parametrize_with_checks([BusyLoop], fit_timeout={GENEROUS})
 def test_contract(factory, check):
     check(factory)
 """
 
 
 def test_parametrize_with_checks_takes_the_limit(tmp_path):
-    (tmp_path / "test_contract.py").write_text(SUITE)
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "test_contract.py").write_text(SUITE)
     command = [sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider",
                "-p", "no:randomly", "-k", "MOD-010 or MOD-011"]
     env = os.environ | {"PYTHONPATH": str(ROOT)}
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env,
-                            timeout=SUBPROCESS)
+    _, out, _ = _stopping_hangs(command, ["BusyLoop"], tmp_path, env, cwd=tmp_path / "suite")
 
-    assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:]
-    assert "FAILED test_contract.py::test_contract[BusyLoop-MOD-010" in result.stdout
-    assert "it hung in training_step at" in " ".join(result.stdout.split())
+    assert "1 failed, 1 passed" in out, out[-3000:]
+    assert "FAILED test_contract.py::test_contract[BusyLoop-MOD-010" in out
+    assert f"did not finish within {GENEROUS} s: it hung in training_step" in " ".join(
+        out.split())
 
 
 @pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
@@ -194,17 +221,18 @@ def test_the_python_entry_points_refuse_a_bad_limit():
 def alarm_state():
     """The process's SIGALRM handler and timer, put back after the test."""
     handler = signal.getsignal(signal.SIGALRM)
-    yield
+    yield handler
     signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGALRM, handler)
 
 
-def test_a_limit_that_does_not_fire_leaves_no_timer_and_the_old_handler(alarm_state):
-    before = signal.getsignal(signal.SIGALRM)
-    with time_limit(600):
-        pass
+def test_a_limit_arms_the_timer_and_leaves_none_behind(alarm_state):
+    with time_limit(GENEROUS):
+        delay, _ = signal.getitimer(signal.ITIMER_REAL)
+        handler = signal.getsignal(signal.SIGALRM)
 
-    assert before is signal.getsignal(signal.SIGALRM)
+    assert 0 < delay <= GENEROUS and handler is not alarm_state
+    assert alarm_state is signal.getsignal(signal.SIGALRM)
     assert (0.0, 0.0) == signal.getitimer(signal.ITIMER_REAL)
 
 
@@ -214,7 +242,7 @@ def test_a_limit_inside_an_outer_timer_gives_it_back(alarm_state):
 
     signal.signal(signal.SIGALRM, outer)
     signal.setitimer(signal.ITIMER_REAL, 3000)
-    with time_limit(600):
+    with time_limit(GENEROUS):
         pass
     delay, _ = signal.getitimer(signal.ITIMER_REAL)
 
@@ -222,24 +250,17 @@ def test_a_limit_inside_an_outer_timer_gives_it_back(alarm_state):
     assert 0 < delay <= 3000
 
 
-def _wait_in_the_test() -> None:
-    threading.Event().wait(SUBPROCESS)  # returns only if the limit never fires
-
-
-def test_a_limit_stops_a_wait_and_names_the_line(alarm_state):
-    with pytest.raises(RunTimeout) as stopped:
+def test_an_expired_limit_stops_a_wait(alarm_state):
+    with pytest.raises(RunTimeout, match="did not finish within 0.01 s"):
         with time_limit(0.01):
-            _wait_in_the_test()
-
-    assert "it hung in _wait_in_the_test at tests/test_hangs.py:" in str(stopped.value)
-    assert "Event().wait(SUBPROCESS)" in str(stopped.value)
-    assert (0.0, 0.0) == signal.getitimer(signal.ITIMER_REAL)
+            threading.Event().wait(GENEROUS)  # returns only if the limit never fires
 
 
 def test_an_interrupt_after_the_limit_fired_stays_an_interrupt(alarm_state):
     with pytest.raises(KeyboardInterrupt):
-        with time_limit(0.01):
+        with time_limit(GENEROUS):
             try:
-                _wait_in_the_test()
+                os.kill(os.getpid(), signal.SIGALRM)  # what the timer sends when it expires
+                threading.Event().wait(GENEROUS)
             except RunTimeout:
                 raise KeyboardInterrupt from None

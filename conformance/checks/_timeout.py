@@ -5,8 +5,10 @@ works like pytest-timeout's signal method: ``SIGALRM`` runs a handler in the mai
 which raises ``RunTimeout`` in the hung frame itself. That stops a pure-Python loop, a
 ``time.sleep`` and a lock wait alike (each returns to the interpreter on a signal), so no
 thread is left behind. Lightning's handler for a ``BaseException`` tears its Trainer down and
-re-raises, and the next run builds a new Trainer. The timer fires again every ``seconds``
-until the run has unwound, in case the module swallows the first ``RunTimeout``.
+re-raises, and the next run builds a new Trainer. The timer fires again every ``seconds``,
+and raises again while the frame that hung is still running: the module swallowed the first
+``RunTimeout``. Once that frame has returned the run is unwinding, and a second ``RunTimeout``
+would only cut Lightning's teardown short.
 
 Signals reach the main thread only, so in another thread a watchdog thread raises
 ``RunTimeout`` asynchronously in the checking thread, once. That stops Python code, but a call
@@ -24,6 +26,7 @@ import sys
 import sysconfig
 import threading
 import time
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from lightning_conformance.checks._base import CheckInputError
@@ -85,6 +88,8 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
         self.where = ""  # where the run was when the limit fired ("": it did not fire)
         self.function = ""  # the function of the module's own code it was in
         self._done = False  # a plain flag: the signal handler reads it, and must not block
+        self._firing = False  # the handler is running: a signal meanwhile is not another
+        self._hung: FrameType | None = None  # the frame it hung in
         self._restore: tuple = ()  # the SIGALRM handler and timer to put back
         self._watchdog: threading.Thread | None = None
         self._wake = threading.Event()
@@ -103,6 +108,7 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
         # First: from here on the handler does nothing (``_fire``) and the watchdog fires no
         # more, so that nothing cuts the restoring short.
         self._done = True
+        self._hung = None  # the module's frames, and their locals, are not kept
         if self._watchdog is not None:
             self._stop_watchdog(self._watchdog)
         if self._restore:
@@ -132,22 +138,35 @@ class time_limit:  # a ``with`` statement's helper, named like contextlib's (``s
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), interval)
 
     def _fire(self, signum: int, frame: FrameType | None) -> None:
-        if self._done or (frame is not None and frame.f_code in _OWN_CODE):
-            return  # the run has ended, or ``__enter__`` has not returned yet
-        if not self.where:
-            self.where, self.function = locate(frame)
+        if self._done or self._firing or _in_own_code(frame):
+            return  # the run has ended, is being located, or has not begun
+        self._firing = True
+        try:
+            if self._hung is None:
+                self._hung = _own_frame(frame) or frame
+                self.where, self.function = locate(self._hung, frame)
+            elif not _on_stack(self._hung, frame):
+                return  # the first RunTimeout is unwinding the run: let Lightning tear down
+        finally:
+            self._firing = False
         raise RunTimeout
 
     def _watch(self, thread: int) -> None:
-        if self._wake.wait(self.seconds):
-            return
-        with self._lock:
-            if self._done:
+        wait = self.seconds
+        while not self._wake.wait(wait):
+            with self._lock:
+                if self._done:
+                    return
+                frame = sys._current_frames().get(thread)
+                if _in_own_code(frame):  # still entering the block: the run has not begun
+                    wait = 0.01
+                    continue
+                hung = _own_frame(frame) or frame
+                self.where, self.function = locate(hung, frame)
+                self.where += _THREAD
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread),
+                                                           ctypes.py_object(RunTimeout))
                 return
-            self.where, self.function = locate(sys._current_frames().get(thread))
-            self.where += _THREAD
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread),
-                                                       ctypes.py_object(RunTimeout))
 
     def _stop_watchdog(self, watchdog: threading.Thread) -> None:
         with self._lock:  # once we hold it, the watchdog has fired or never will
@@ -161,19 +180,36 @@ _OWN_CODE = {time_limit.__enter__.__code__, time_limit._arm.__code__,
              time_limit.__exit__.__code__, time_limit._disarm.__code__}
 
 
-def locate(frame: FrameType | None) -> tuple[str, str]:
-    """``it hung in training_step at file.py:12 (`while True:`)`` and ``training_step``: the
-    innermost frame of the module's own code (then the innermost of all, when that is
-    elsewhere), and its function."""
-    if frame is None:
+def _stack(frame: FrameType | None) -> Iterator[FrameType]:
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
+def _in_own_code(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside this module's entering or leaving of a block."""
+    return any(each.f_code in _OWN_CODE for each in _stack(frame))
+
+
+def _on_stack(wanted: FrameType, frame: FrameType | None) -> bool:
+    return any(each is wanted for each in _stack(frame))
+
+
+def _own_frame(frame: FrameType | None) -> FrameType | None:
+    """The innermost frame of the module's own code (not a library's, nor the kit's)."""
+    library = _library_code()
+    return next((each for each in _stack(frame) if not library(each.f_code.co_filename)), None)
+
+
+def locate(hung: FrameType | None, innermost: FrameType | None) -> tuple[str, str]:
+    """``it hung in training_step at file.py:12 (`while True:`)`` and ``training_step``:
+    where it hung (then the innermost frame, when that is elsewhere), and its function."""
+    if hung is None or innermost is None:
         return "its stack could not be read", "an unknown place"
-    own: FrameType | None = frame
-    while own is not None and _is_library(own.f_code.co_filename):
-        own = own.f_back
-    text = f"it hung in {_frame(own or frame)}"
-    if own is not None and own is not frame:
-        text += f", inside {_frame(frame)}"
-    return text, (own or frame).f_code.co_name
+    text = f"it hung in {_frame(hung)}"
+    if hung is not innermost:
+        text += f", inside {_frame(innermost)}"
+    return text, hung.f_code.co_name
 
 
 def _frame(frame: FrameType) -> str:
@@ -183,18 +219,15 @@ def _frame(frame: FrameType) -> str:
     return f"{name} at {shown}:{line}" + (f" (`{source}`)" if source else "")
 
 
-def _is_library(path: str) -> bool:
+def _library_code() -> Callable[[str], bool]:
+    """Whether a file holds code that is not the module's: ``<frozen ...>`` and ``<string>``,
+    the packages of _LIBRARIES, and the standard library but what is installed in it."""
     paths = sysconfig.get_paths()
-    if path.startswith("<") or path.startswith(_package_folders()):
-        return True
+    packages = ("<", *(os.path.join(folder, "")
+                       for name in _LIBRARIES  # those imported: no other has a frame
+                       for folder in getattr(sys.modules.get(name), "__path__", ())))
     standard = tuple(os.path.join(paths[key], "") for key in ("stdlib", "platstdlib"))
-    installed = tuple(os.path.join(paths[key], "") for key in ("purelib", "platlib"))
     # a venv's site-packages lies inside its platstdlib: what is installed there is not stdlib
-    return path.startswith(standard) and not path.startswith(installed)
-
-
-def _package_folders() -> tuple[str, ...]:
-    folders: set[str] = set()
-    for name in _LIBRARIES:  # the ones imported: the others have no frame on the stack
-        folders.update(getattr(sys.modules.get(name), "__path__", ()))
-    return tuple(os.path.join(folder, "") for folder in folders)
+    installed = tuple(os.path.join(paths[key], "") for key in ("purelib", "platlib"))
+    return lambda path: path.startswith(packages) or (
+        path.startswith(standard) and not path.startswith(installed))
