@@ -188,6 +188,10 @@ def _check_parser(commands, handler: Callable) -> None:
     check.add_argument("--ddp", type=int, default=0, help="processes for the DDP checks (0: skip)")
     check.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="cuda also runs the mixed-precision check (default: cpu)")
+    check.add_argument("--fit-timeout", metavar="SECONDS",
+                       help="stop a fit, validate, test or predict run after SECONDS; it fails "
+                       "MOD-010..013 with where it hung (default: $LCK_FIT_TIMEOUT, else 300; "
+                       "0: no limit)")
     check.add_argument("--report-dir", type=Path, help="write a reproduction script per failure")
     check.add_argument("--json", type=Path, help="write the JSON report to this file (the "
                        "schema of run's reports: `report` shows it as one more column)")

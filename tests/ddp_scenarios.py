@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import torch.distributed as dist
 
+HANGING = "rank1.hanging"  # written by hang_on_rank_one's rank 1 right before it hangs
+
 
 def environment(ctx):
     """Record what the rank was told, and meet the other ranks once over gloo."""
@@ -19,15 +21,30 @@ def environment(ctx):
 
 
 def crash_on_rank_one(ctx):
-    if ctx.rank == 1:
-        raise RuntimeError("rank one fails on purpose")
-    time.sleep(600)  # rank 0 waits for a peer that never comes
+    """Rank 0 waits for a peer that never comes; rank 1 fails once rank 0 is waiting."""
+    waiting = ctx.root / "rank0.pid"
+    if ctx.rank == 0:
+        _write_pid(ctx)
+        time.sleep(600)
+    while not waiting.exists():
+        time.sleep(0.05)
+    raise RuntimeError("rank one fails on purpose")
 
 
 def hang_on_rank_one(ctx):
+    """Rank 0 ends at once; rank 1 starts a process of its own, says so, and hangs."""
+    _write_pid(ctx)
     if ctx.rank == 1:
         _start_grandchild(ctx)
+        (ctx.root / HANGING).touch()  # what the test waits for, rather than for a time
         time.sleep(600)
+
+
+def _write_pid(ctx):
+    """``rank<N>.pid``, whole once it exists (a test reads it, or waits for it)."""
+    partial = ctx.root / f"rank{ctx.rank}.pid.partial"
+    partial.write_text(str(os.getpid()))
+    partial.replace(ctx.root / f"rank{ctx.rank}.pid")
 
 
 def _start_grandchild(ctx):

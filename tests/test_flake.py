@@ -1,9 +1,13 @@
 """The flakiness comparator (tests/flake.py): changed clauses and leftover processes."""
 
+import os
+import signal
 import subprocess
 import time
 
 from tests.flake import changed_clauses, leftover_processes
+
+GENEROUS = 600  # seconds: the bound on a wait for an event that comes at once when all is well
 
 
 def _run(seed, **statuses):
@@ -32,16 +36,18 @@ def test_a_clause_missing_from_a_run_counts_as_changed():
 
 
 def test_a_process_left_in_the_session_of_a_finished_run_is_found():
-    leader = subprocess.Popen(["sh", "-c", "sleep 30 & echo $!"], stdout=subprocess.PIPE,
+    # the orphan lives until it is killed, so that no load can end it before it is looked for
+    leader = subprocess.Popen(["sh", "-c", "sleep infinity & echo $!"], stdout=subprocess.PIPE,
                               text=True, start_new_session=True)
     orphan = int(leader.stdout.readline())
-    leader.wait(timeout=10)
     try:
-        assert [orphan] == [pid for pid, _ in leftover_processes(leader.pid)]
+        leader.wait(timeout=GENEROUS)
+        found = [pid for pid, _ in leftover_processes(leader.pid)]
     finally:
-        subprocess.run(["kill", "-9", str(orphan)], check=False)
-    deadline = time.monotonic() + 10
+        os.kill(orphan, signal.SIGKILL)
+    deadline = time.monotonic() + GENEROUS  # bounds the wait for its end, met at once
     while leftover_processes(leader.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
 
+    assert [orphan] == found
     assert [] == leftover_processes(leader.pid)

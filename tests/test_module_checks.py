@@ -34,10 +34,16 @@ def _options(check) -> dict:
 
 @pytest.fixture(scope="module", autouse=True)
 def ddp_batch(tmp_path_factory):
-    """The good module and the DDP variants that do not crash share one DDP launch."""
+    """The good module and the DDP variants that do not crash share one DDP launch.
+
+    Its time limit is generous: none of these modules hangs, and the kit's default (120 s
+    from the launch) is no bound on how long a loaded machine takes to start and fit them.
+    """
     factories = [Good] + [BROKEN[clause_id][0] for clause_id in DDP_BATCH]
     root = tmp_path_factory.mktemp("ddp")
-    ddp.prepare([Context(factory, ddp=2, root=root) for factory in factories])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ddp, "DEFAULT_TIMEOUT", 600)
+        ddp.prepare([Context(factory, ddp=2, root=root) for factory in factories])
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ the few short runs the checks read (each computed once, on first use).
 
 A run that raises keeps its error. The check that ``claims`` the error (by its message) fails
 with it; every other check that needs that run is skipped with a pointer to that check.
+Every run has a time limit (``_timeout``): a run that hangs ends with a ``RunTimeout``, which
+no check claims, so the run's own check (``RUNNERS``) fails with where it hung.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from lightning_conformance.checks._base import CheckInputError, Failed, Skipped,
 from lightning_conformance.checks._probe import Record, probe, reseed_after
 from lightning_conformance.checks._state import quiet, reseed, snapshot
 from lightning_conformance.checks._target import derived_target, resolve
+from lightning_conformance.checks._timeout import HINT, RunTimeout, run_timeout, time_limit
 
 __all__ = ["EPOCHS", "LIMITS", "SEED", "Context", "Outcome"]
 
@@ -55,9 +58,12 @@ class Context:
     """The module under check, its namespace and the runs the checks share."""
 
     def __init__(self, factory: Any, *, datamodule: Any = None, target: str | Target | None = None,
-                 ddp: int = 0, device: str = "cpu", root: Path):
+                 ddp: int = 0, device: str = "cpu", root: Path,
+                 fit_timeout: float | str | None = None):
         """``target``: a name of ``NAMES``, a loaded Target, or None for the Lightning that
-        the module's class derives from."""
+        the module's class derives from. ``fit_timeout``: the time limit of each run in
+        seconds (None: ``$LCK_FIT_TIMEOUT`` or the default; 0: none)."""
+        self.fit_timeout = run_timeout(fit_timeout)
         if not callable(factory):
             raise CheckInputError(f"{factory!r} is neither a LightningModule class nor a "
                                   "zero-argument factory returning one")
@@ -105,13 +111,13 @@ class Context:
         undo = [reseed_after(owner, "train_dataloader", SEED)
                 for owner in (module, kwargs.get("datamodule")) if owner is not None]
         try:
-            with quiet():
+            with quiet(), time_limit(self.fit_timeout):
                 outcome.trainer = self.pl.Trainer(
                     default_root_dir=str(self.root / stage), callbacks=[callback],
                     **self.settings(**overrides))
                 reseed(SEED)
                 getattr(outcome.trainer, verb)(module, **kwargs)
-        except Exception as error:  # the user's module may fail in any way: keep it
+        except (Exception, RunTimeout) as error:  # the module may fail in any way: keep it
             outcome.error = error
         finally:
             for remove in undo:
@@ -130,9 +136,9 @@ class Context:
         if outcome.error is None:
             outcome.checkpoint = self.root / "half.ckpt"
             try:
-                with quiet():
+                with quiet(), time_limit(self.fit_timeout):
                     outcome.trainer.save_checkpoint(str(outcome.checkpoint))
-            except Exception as error:
+            except (Exception, RunTimeout) as error:
                 outcome.error = error
         return outcome
 
@@ -161,6 +167,8 @@ class Context:
         """The run ``stage``, or the outcome for check ``asking`` when that run failed."""
         if stage in ("half", "resume") and self.fit.error is not None:
             self.require("fit", asking)  # the shorter and the resumed fit fail like the fit
+        if stage == "mixed" and isinstance(self.fit.error, RunTimeout):
+            self.require("fit", asking)  # and hang like it: not another wait for the limit
         outcome = getattr(self, stage)
         error = outcome.error
         if error is None:
@@ -168,11 +176,14 @@ class Context:
         owner = self.claimant(error)
         text = describe(error)
         if owner == asking or (owner is None and RUNNERS[stage] == asking):
-            raise Failed(f"{_VERB[stage]} raised {text}", stage=_STAGE.get(stage, stage))
+            found = f"{error}; {HINT}." if isinstance(error, RunTimeout) else f"raised {text}"
+            raise Failed(f"{_VERB[stage]} {found}", stage=_STAGE.get(stage, stage))
         reporter = owner or RUNNERS[stage]
         raise Skipped(f"{_VERB[stage]} did not complete ({reporter} reports it: {text})")
 
     def claimant(self, error: BaseException) -> str | None:
+        if isinstance(error, RunTimeout):
+            return None  # its message quotes the module's source, which no pattern is about
         for check in registered():
             if check.claims_error(self, error):
                 return check.id
@@ -217,6 +228,8 @@ _STAGE = {"half": "checkpoint", "mixed": "mixed"}
 
 
 def describe(error: BaseException) -> str:
-    """One line: the error's type and its message, trimmed."""
+    """One line: the error's type and its message, trimmed (a hang: where, in a few words)."""
+    if isinstance(error, RunTimeout):
+        return error.summary
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text[:400]}{'...' if len(text) > 400 else ''}"

@@ -117,22 +117,24 @@ def _subject(ctx: Context) -> Subject:
     return Subject("module", name, None, Subject("target", namespace.name, str(version)))
 
 
-def _context(factory, datamodule, target, ddp, device, root) -> Context:
+def _context(factory, datamodule, target, ddp, device, root, fit_timeout) -> Context:
     if device not in ("cpu", "cuda"):
         raise CheckInputError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
     return Context(factory, datamodule=datamodule, target=target, ddp=ddp, device=device,
-                   root=Path(root))
+                   root=Path(root), fit_timeout=fit_timeout)
 
 
 def run_check(check: Check, factory, *, datamodule=None, target=None, ddp=0,
-              device="cpu") -> Result:
+              device="cpu", fit_timeout: float | None = None) -> Result:
     """Run one check on the module that ``factory`` builds."""
     with tempfile.TemporaryDirectory(prefix="lck-check-") as root:
-        return evaluate(_context(factory, datamodule, target, ddp, device, root), check)
+        return evaluate(_context(factory, datamodule, target, ddp, device, root, fit_timeout),
+                        check)
 
 
 def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
-                 on_fail="raise", require_data=False, on_result=None) -> list[Result]:
+                 on_fail="raise", require_data=False, on_result=None,
+                 fit_timeout: float | None = None) -> list[Result]:
     """Run every check on the module that ``factory`` builds (a class or a callable).
 
     Args:
@@ -145,11 +147,15 @@ def check_module(factory, *, datamodule=None, target=None, ddp=0, device="cpu",
         require_data: raise CheckInputError, before any other check runs, when the module has
             no training data (MOD-002 fails); its result is then reused, not computed again.
         on_result: called with each result as soon as it is known (``check`` shows progress).
+        fit_timeout: seconds each fit, validate, test or predict run may take (None:
+            ``$LCK_FIT_TIMEOUT``, else 300; 0: no limit). A run that takes longer is stopped
+            and fails its check (MOD-010..013) with where it hung; the checks that need
+            that run skip, the others go on.
     """
     if on_fail not in ON_FAIL:
         raise ValueError(f"on_fail must be one of {ON_FAIL}, not {on_fail!r}")
     with tempfile.TemporaryDirectory(prefix="lck-check-") as root:
-        ctx = _context(factory, datamodule, target, ddp, device, root)
+        ctx = _context(factory, datamodule, target, ddp, device, root, fit_timeout)
         if require_data:
             _require_data(ctx)
         results = []

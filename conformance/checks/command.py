@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from lightning_conformance.checks._base import CheckInputError
+from lightning_conformance.checks._timeout import run_timeout
 from lightning_conformance.reports import schema
 from lightning_conformance.reports.model import Result
 from lightning_conformance.reports.terminal import (
@@ -142,6 +143,7 @@ def load_spec(spec: str, init_args: dict | None = None, *, what: str = "SPEC") -
 
 def _check_inputs(args) -> None:
     """Import SPEC (and --datamodule); the flags were checked before (``flags``, by the CLI)."""
+    args.fit_timeout = run_timeout(args.fit_timeout, "--fit-timeout")  # before any import
     args.factory = load_spec(args.spec, args.init_args)
     _require_init_args(args.factory, args.spec)
     args.datamodule_factory = (load_spec(args.datamodule, what="--datamodule")
@@ -227,7 +229,7 @@ def run(args) -> int:
     try:
         results = check_module(args.factory, datamodule=args.datamodule_factory,
                                target=args.target, ddp=args.ddp, device=args.device,
-                               on_fail=None, require_data=True,
+                               on_fail=None, require_data=True, fit_timeout=args.fit_timeout,
                                on_result=_Stages(args.spec, CHECKS))
     except Interrupted as stop:
         _show_finished(args, stop)

@@ -29,11 +29,12 @@ from lightning_conformance.checks import CHECKS
 from lightning_conformance.checks._base import Check
 from lightning_conformance.checks._context import Context
 from lightning_conformance.checks._engine import ConformanceError, ConformanceWarning, evaluate
+from lightning_conformance.checks._timeout import run_timeout
 from lightning_conformance.reports.model import Result
 
 __all__ = ["ModuleCheck", "parametrize_with_checks"]
 
-_OPTIONS = ("datamodule", "target", "ddp", "device")
+_OPTIONS = ("datamodule", "target", "ddp", "device", "fit_timeout")
 
 
 def parametrize_with_checks(factories, *, expected_failures=None, **check_kwargs):
@@ -46,7 +47,8 @@ def parametrize_with_checks(factories, *, expected_failures=None, **check_kwargs
             reason}; or a callable taking the factory and returning such a dict. These
             checks are marked ``xfail(strict=True)``: a fix that makes them pass fails the
             test until the entry is removed.
-        check_kwargs: ``datamodule``, ``target``, ``ddp`` and ``device``, as for check_module.
+        check_kwargs: ``datamodule``, ``target``, ``ddp``, ``device`` and ``fit_timeout``, as
+            for check_module.
     """
     factories = list(factories)
     for factory in factories:
@@ -55,6 +57,7 @@ def parametrize_with_checks(factories, *, expected_failures=None, **check_kwargs
     if unknown or check_kwargs.get("device", "cpu") not in ("cpu", "cuda"):
         raise TypeError(f"parametrize_with_checks takes {', '.join(_OPTIONS)} (device 'cpu' "
                         f"or 'cuda'), not {unknown or check_kwargs['device']!r}")
+    run_timeout(check_kwargs.get("fit_timeout"))  # a bad one fails at collection, once
     runs = _Runs(check_kwargs)
     params = []
     for factory in factories:
