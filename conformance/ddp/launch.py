@@ -26,7 +26,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,13 +149,14 @@ def loopback_port() -> int:
 
 
 def launch(scenario: str, target_spec: str, *, topology: Topology = Topology(),
-           timeout: float = DEFAULT_TIMEOUT, root: Path | None = None) -> DistributedRun:
+           timeout: float = DEFAULT_TIMEOUT, root: Path) -> DistributedRun:
     """Run ``scenario`` (``module:function``) for ``target_spec`` on every rank of ``topology``.
 
     Returns when every rank has exited 0 and written its record; raises DistributedRunError
-    otherwise. No process of the launch survives this call.
+    otherwise. No process of the launch survives this call. ``root`` holds the ranks' records
+    and stderr; the caller owns it (and removes it), so a signal cannot leave it behind unseen.
     """
-    root = Path(root or tempfile.mkdtemp(prefix="lc-ddp-"))
+    root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     port = loopback_port()
